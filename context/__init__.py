@@ -1,0 +1,1 @@
+"""The customer-context store: what we know about a customer before we say a word."""

@@ -1,0 +1,379 @@
+"""Typed customer-context records and the recency questions asked of them.
+
+The wire shape is the JSONL record of the spec. `Customer.from_dict` is strict: unknown
+fields, wrong types and values outside the allowed sets raise `RecordError` naming the
+field, so a bad import line never reaches the store half-understood.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, get_args
+
+from .phones import PhoneError, normalise_phone
+
+PlanStatus = Literal["active", "pending", "cancelled", "suspended", "none"]
+ContactOutcome = Literal["resolved", "handoff", "abandoned", "missed", "callback"]
+AppointmentStatus = Literal["scheduled", "completed", "missed", "cancelled"]
+Channel = Literal["voice", "chat", "email", "sms", "agent", "automation"]
+Party = Literal["company", "customer"]
+
+PLAN_STATUSES: tuple[str, ...] = get_args(PlanStatus)
+CONTACT_OUTCOMES: tuple[str, ...] = get_args(ContactOutcome)
+APPOINTMENT_STATUSES: tuple[str, ...] = get_args(AppointmentStatus)
+CHANNELS: tuple[str, ...] = get_args(Channel)
+PARTIES: tuple[str, ...] = get_args(Party)
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_WINDOW = re.compile(r"^\s*(\d+)\s*(m|h|d|w)\s*$")
+_WINDOW_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class RecordError(ValueError):
+    """A customer record that does not match the schema; `field` says where."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.message = message
+
+
+def parse_window(text: str) -> timedelta:
+    """Return the duration written as "90m", "48h", "30d" or "2w".
+
+    Windows are elapsed time, not calendar time: "48h" is 48 real hours even across a
+    daylight-saving change.
+    """
+    match = _WINDOW.match(text) if isinstance(text, str) else None
+    if not match:
+        raise ValueError(f"not a time window: {text!r} (write e.g. 90m, 48h, 30d, 2w)")
+    return timedelta(**{_WINDOW_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def parse_time(value: Any, where: str) -> datetime:
+    """Return an aware UTC datetime from an ISO 8601 string with a zone (Z or an offset)."""
+    if not isinstance(value, str):
+        raise RecordError(where, f"expected an ISO 8601 time string, got {_kind(value)}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        raise RecordError(where, f"not an ISO 8601 time: {value!r}") from None
+    if parsed.tzinfo is None:
+        raise RecordError(where, f"time has no zone (add Z or an offset): {value!r}")
+    return parsed.astimezone(UTC)
+
+
+def format_time(moment: datetime) -> str:
+    """Return the record's wire form of a time: UTC, seconds, with a Z."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# -- field readers ------------------------------------------------------------------------
+
+
+def _kind(value: Any) -> str:
+    return {
+        type(None): "null",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+    }.get(type(value), type(value).__name__)
+
+
+def _object(data: Any, where: str, allowed: tuple[str, ...], required: tuple[str, ...]) -> dict:
+    if not isinstance(data, dict):
+        raise RecordError(where, f"expected an object, got {_kind(data)}")
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        prefix = f"{where}." if where else ""
+        raise RecordError(
+            f"{prefix}{unknown[0]}",
+            f"unknown field (allowed: {', '.join(allowed)})",
+        )
+    for key in required:
+        if key not in data:
+            prefix = f"{where}." if where else ""
+            raise RecordError(f"{prefix}{key}", "required field is missing")
+    return data
+
+
+def _str(data: dict, key: str, where: str, *, required: bool = True, default: str = "") -> str:
+    value = data.get(key, None if required else default)
+    if value is None and not required:
+        return default
+    if not isinstance(value, str):
+        raise RecordError(where, f"expected a string, got {_kind(value)}")
+    return value
+
+
+def _choice(data: dict, key: str, where: str, allowed: tuple[str, ...], default: str = "") -> str:
+    value = data.get(key, default) if default else data.get(key)
+    if value not in allowed or not isinstance(value, str):
+        raise RecordError(where, f"must be one of {', '.join(allowed)}; got {value!r}")
+    return value
+
+
+def _list(data: dict, key: str, where: str) -> list:
+    value = data.get(key, [])
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise RecordError(where, f"expected a list, got {_kind(value)}")
+    return value
+
+
+# -- records ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    name: str
+    status: PlanStatus
+    started_at: datetime | None = None
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str = "plan") -> Plan:
+        _object(data, where, ("name", "status", "started_at"), ("status",))
+        started = data.get("started_at")
+        return cls(
+            name=_str(data, "name", f"{where}.name", required=False),
+            status=_choice(data, "status", f"{where}.status", PLAN_STATUSES),  # type: ignore[arg-type]
+            started_at=None if started is None else parse_time(started, f"{where}.started_at"),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "status": self.status}
+        if self.started_at is not None:
+            out["started_at"] = format_time(self.started_at)
+        return out
+
+
+NO_PLAN = Plan(name="", status="none")
+
+
+@dataclass(frozen=True, slots=True)
+class Cancellation:
+    plan: str
+    at: datetime
+    reason: str = ""
+    by: Party = "customer"
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> Cancellation:
+        _object(data, where, ("plan", "at", "reason", "by"), ("plan", "at", "by"))
+        return cls(
+            plan=_str(data, "plan", f"{where}.plan"),
+            at=parse_time(data["at"], f"{where}.at"),
+            reason=_str(data, "reason", f"{where}.reason", required=False),
+            by=_choice(data, "by", f"{where}.by", PARTIES),  # type: ignore[arg-type]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"plan": self.plan, "at": format_time(self.at), "reason": self.reason, "by": self.by}
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    at: datetime
+    channel: Channel
+    reason: str
+    outcome: ContactOutcome
+    ref: str = ""  # the channel's own id for this contact (a CallSid, a chat sender); "" if none
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> Contact:
+        _object(
+            data, where, ("at", "channel", "reason", "outcome", "ref"), ("at", "channel", "outcome")
+        )
+        return cls(
+            at=parse_time(data["at"], f"{where}.at"),
+            channel=_choice(data, "channel", f"{where}.channel", CHANNELS),  # type: ignore[arg-type]
+            reason=_str(data, "reason", f"{where}.reason", required=False),
+            outcome=_choice(data, "outcome", f"{where}.outcome", CONTACT_OUTCOMES),  # type: ignore[arg-type]
+            ref=_str(data, "ref", f"{where}.ref", required=False),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "at": format_time(self.at),
+            "channel": self.channel,
+            "reason": self.reason,
+            "outcome": self.outcome,
+        }
+        if self.ref:
+            out["ref"] = self.ref
+        return out
+
+    @property
+    def key(self) -> str:
+        """Return the identity that makes recording this contact idempotent."""
+        if self.ref:
+            return f"{self.channel}:{self.ref}"
+        return f"{self.channel}@{format_time(self.at)}:{self.reason}:{self.outcome}"
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    at: datetime
+    kind: str
+    status: AppointmentStatus
+
+    @classmethod
+    def from_dict(cls, data: Any, where: str) -> Appointment:
+        _object(data, where, ("at", "kind", "status"), ("at", "status"))
+        return cls(
+            at=parse_time(data["at"], f"{where}.at"),
+            kind=_str(data, "kind", f"{where}.kind", required=False, default="call"),
+            status=_choice(data, "status", f"{where}.status", APPOINTMENT_STATUSES),  # type: ignore[arg-type]
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"at": format_time(self.at), "kind": self.kind, "status": self.status}
+
+
+CUSTOMER_FIELDS = (
+    "id",
+    "name",
+    "phones",
+    "email",
+    "plan",
+    "cancellations",
+    "contacts",
+    "appointments",
+    "flags",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """One customer as the store knows them. Lists are kept oldest first."""
+
+    id: str
+    name: str
+    phones: tuple[str, ...] = ()
+    email: str = ""
+    plan: Plan = NO_PLAN
+    cancellations: tuple[Cancellation, ...] = ()
+    contacts: tuple[Contact, ...] = ()
+    appointments: tuple[Appointment, ...] = ()
+    flags: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, region: str = "US") -> Customer:
+        """Build a customer from a JSONL record, normalising phones and email."""
+        _object(data, "", CUSTOMER_FIELDS, ("id", "name"))
+        ident = _str(data, "id", "id")
+        if not _ID.match(ident):
+            raise RecordError("id", "must be 1-64 letters, digits or _.:- characters")
+        name = _str(data, "name", "name").strip()
+        if not name:
+            raise RecordError("name", "must not be empty")
+        phones: list[str] = []
+        for i, raw in enumerate(_list(data, "phones", "phones")):
+            if not isinstance(raw, str):
+                raise RecordError(f"phones[{i}]", f"expected a string, got {_kind(raw)}")
+            try:
+                phone = normalise_phone(raw, region)
+            except PhoneError as exc:
+                raise RecordError(f"phones[{i}]", str(exc)) from None
+            if phone not in phones:
+                phones.append(phone)
+        email = _str(data, "email", "email", required=False).strip().lower()
+        if email and not _EMAIL.match(email):
+            raise RecordError("email", f"not an email address: {email!r}")
+        plan = NO_PLAN if data.get("plan") is None else Plan.from_dict(data["plan"])
+        flags = _list(data, "flags", "flags")
+        for i, flag in enumerate(flags):
+            if not isinstance(flag, str) or not flag.strip():
+                raise RecordError(f"flags[{i}]", "expected a non-empty string")
+        return cls(
+            id=ident,
+            name=name,
+            phones=tuple(phones),
+            email=email,
+            plan=plan,
+            cancellations=_records(data, "cancellations", Cancellation),
+            contacts=_records(data, "contacts", Contact),
+            appointments=_records(data, "appointments", Appointment),
+            flags=frozenset(f.strip().lower() for f in flags),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSONL record of this customer (what `from_dict` accepts)."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "phones": list(self.phones),
+            "email": self.email or None,
+            "plan": self.plan.to_dict(),
+            "cancellations": [c.to_dict() for c in self.cancellations],
+            "contacts": [c.to_dict() for c in self.contacts],
+            "appointments": [a.to_dict() for a in self.appointments],
+            "flags": sorted(self.flags),
+        }
+
+    # -- what the assistant asks before it speaks -----------------------------------------
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else ""
+
+    def has_flag(self, flag: str) -> bool:
+        return flag.lower() in self.flags
+
+    @property
+    def last_cancellation(self) -> Cancellation | None:
+        return self.cancellations[-1] if self.cancellations else None
+
+    def contacts_within(self, window: timedelta, now: datetime) -> tuple[Contact, ...]:
+        """Return the contacts in the `window` of elapsed time up to `now`."""
+        since = now - window
+        return tuple(c for c in self.contacts if since <= c.at <= now)
+
+    def contacts_since(self, since: datetime, now: datetime) -> tuple[Contact, ...]:
+        return tuple(c for c in self.contacts if since <= c.at <= now)
+
+    def cancelled_within(self, window: timedelta, now: datetime) -> Cancellation | None:
+        """Return the last cancellation if it happened within `window` before `now`."""
+        last = self.last_cancellation
+        if last is not None and now - window <= last.at <= now:
+            return last
+        return None
+
+    def missed_appointments_since(self, since: datetime, now: datetime) -> tuple[Appointment, ...]:
+        return tuple(a for a in self.appointments if a.status == "missed" and since <= a.at <= now)
+
+    def with_contact(self, contact: Contact) -> Customer:
+        """Return a copy with `contact` in the log (kept in time order)."""
+        contacts = sorted((*self.contacts, contact), key=lambda c: c.at)
+        return replace(self, contacts=tuple(contacts))
+
+
+def _records(data: dict, key: str, kind: Any) -> tuple:
+    items = [kind.from_dict(item, f"{key}[{i}]") for i, item in enumerate(_list(data, key, key))]
+    return tuple(sorted(items, key=lambda item: item.at))
+
+
+def local_day_start(now: datetime, timezone: Any, days_back: int = 0) -> datetime:
+    """Return local midnight `days_back` days before `now`'s local date, as UTC.
+
+    "Since yesterday" in New York is a calendar question: across a daylight-saving change
+    that start is 23 or 25 hours before the same wall time today.
+    """
+    local = now.astimezone(timezone)
+    day = local.date() - timedelta(days=days_back)
+    start = datetime(day.year, day.month, day.day, tzinfo=timezone)
+    return start.astimezone(UTC)
+
+
+def utc(moment: datetime) -> datetime:
+    """Return `moment` as an aware UTC time (naive times are taken as UTC)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)

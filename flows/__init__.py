@@ -1,0 +1,1 @@
+"""The flow language, its validator and the channel-agnostic engine (no I/O here)."""

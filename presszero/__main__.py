@@ -1,0 +1,3 @@
+from presszero.cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""Settings: defaults, then the environment, then the caller's dict (tests pass one)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULTS: dict[str, Any] = {
+    "REDIS_URL": "",  # empty: use the embedded Redis of PRESSZERO_DATA_DIR
+    "PRESSZERO_DATA_DIR": "./var",
+    "PRESSZERO_DEFAULT_REGION": "US",
+    "PRESSZERO_PUBLIC_URL": "",
+    "PRESSZERO_TRUST_PROXY": False,
+    "TWILIO_AUTH_TOKEN": "",
+    "SECRET_KEY": "",
+}
+
+_BOOLEANS = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "": False,
+}
+
+
+class ConfigError(ValueError):
+    """A setting is missing or has a value we cannot use; the message names it."""
+
+
+def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Return the settings the environment sets, typed like the defaults."""
+    found: dict[str, Any] = {}
+    for key, default in DEFAULTS.items():
+        if key not in environ:
+            continue
+        raw = environ[key]
+        if isinstance(default, bool):
+            if raw.strip().lower() not in _BOOLEANS:
+                raise ConfigError(f"{key} must be 1 or 0, got {raw!r}")
+            found[key] = _BOOLEANS[raw.strip().lower()]
+        else:
+            found[key] = raw.strip()
+    return found
+
+
+def require(config: Mapping[str, Any], key: str) -> Any:
+    """Return a setting that must be set, or fail naming it."""
+    value = config.get(key)
+    if value in (None, ""):
+        raise ConfigError(f"{key} is not set")
+    return value
