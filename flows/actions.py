@@ -1,0 +1,242 @@
+"""What goes into the engine (events) and what comes out (actions, analytics events, state).
+
+Everything here is plain data: actions and events have `to_dict()` for JSON, and the
+conversation state round-trips through `to_json()` / `State.from_json()` so any worker can
+take the next turn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, ClassVar, Literal
+
+EventKind = Literal["start", "digits", "text", "no_input", "handoff_failed", "timeout"]
+Status = Literal["new", "prompt", "handoff", "done"]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something the customer or the line did; build one with the class methods."""
+
+    kind: EventKind
+    value: str = ""  # digits: the keys pressed; text: the words; handoff_failed: why
+    confidence: float | None = None  # text from speech: recogniser confidence 0-1; typed: None
+    channel: str = ""  # start: "voice" or "chat"
+    caller: str = ""  # start: the caller's number (E.164) when the channel knows it
+
+    @classmethod
+    def start(cls, channel: str = "voice", caller: str = "") -> Event:
+        """Return the event that opens a conversation."""
+        return cls("start", channel=channel, caller=caller)
+
+    @classmethod
+    def digits(cls, keys: str) -> Event:
+        """Return keys pressed on the phone (a trailing # is ignored)."""
+        return cls("digits", keys)
+
+    @classmethod
+    def text(cls, words: str, confidence: float | None = None) -> Event:
+        """Return words spoken (with the recogniser's confidence) or typed (confidence None)."""
+        return cls("text", words, confidence)
+
+    @classmethod
+    def no_input(cls) -> Event:
+        """Return silence at a prompt."""
+        return cls("no_input")
+
+    @classmethod
+    def handoff_failed(cls, reason: str = "busy") -> Event:
+        """Return that the person could not be reached ("busy", "no_answer", ...)."""
+        return cls("handoff_failed", reason)
+
+    @classmethod
+    def timeout(cls) -> Event:
+        """Return that a wait ran out: at a prompt it is silence, in a queue a long wait."""
+        return cls("timeout")
+
+
+# -- actions --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What the person taking over needs, so the customer never repeats themselves."""
+
+    who: str  # "Dana Reyes (cus_1002)" or "Unknown caller +15550109999"
+    customer_id: str | None
+    phone: str
+    plan: str  # "Silver Health (cancelled)", or "" when unknown
+    flags: tuple[str, ...]
+    recent_contacts: tuple[str, ...]  # newest first, one line each
+    said: tuple[str, ...]  # everything the customer said, typed or pressed, in order
+    answers: dict[str, str]  # values collected by ask steps
+    reason: str  # the handoff step's reason ("asked for a person")
+    why: str  # why the bot stepped aside, in words
+    escape: str | None  # the escape code (key0, agent_intent, no_match, ...), if any
+    channel: str
+    step: str  # the last step the customer answered at (or the step reached, if none)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the summary as JSON-ready data."""
+        return asdict(self)
+
+    def to_text(self) -> str:
+        """Return the summary as short lines for an agent's screen."""
+        rows = [f"Who: {self.who}", f"Why: {self.why}", f"Reason: {self.reason}"]
+        if self.plan:
+            rows.append(f"Plan: {self.plan}")
+        if self.flags:
+            rows.append(f"Flags: {', '.join(self.flags)}")
+        rows.extend(f"Recent: {c}" for c in self.recent_contacts)
+        rows.extend(f"{k}: {v}" for k, v in self.answers.items())
+        rows.extend(f"Said: {s}" for s in self.said)
+        return "\n".join(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Say:
+    kind: ClassVar[str] = "say"
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A menu choice a chat can show as a button (payload is what the button sends)."""
+
+    label: str
+    payload: str
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    kind: ClassVar[str] = "prompt"
+    text: str
+    step: str
+    expects: tuple[str, ...] = ("dtmf", "speech")  # every speech prompt also takes keys
+    hints: tuple[str, ...] = ()  # words the recogniser should expect
+    options: tuple[Choice, ...] = ()
+    max_digits: int | None = 1  # None: keys until # or the timeout
+    escape_keys: tuple[str, ...] = ("0",)
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    kind: ClassVar[str] = "handoff"
+    queue: str
+    reason: str
+    summary: Summary
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    kind: ClassVar[str] = "callback"
+    queue: str
+    number: str  # E.164, or "" if the customer gave none (then use the caller's line)
+    when: str  # "asap", "morning" or "afternoon"
+    not_before: str  # ISO 8601 UTC: the earliest time to call
+    reason: str
+    summary: Summary
+
+
+@dataclass(frozen=True, slots=True)
+class Voicemail:
+    kind: ClassVar[str] = "voicemail"
+    queue: str
+    reason: str
+    summary: Summary
+
+
+@dataclass(frozen=True, slots=True)
+class End:
+    kind: ClassVar[str] = "end"
+    outcome: str  # resolved or abandoned
+
+
+Action = Say | Prompt | Handoff | Callback | Voicemail | End
+
+
+def action_to_dict(action: Action) -> dict[str, Any]:
+    """Return an action as JSON-ready data with its kind under "type"."""
+    return {"type": action.kind, **asdict(action)}
+
+
+# -- analytics and state --------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FlowEvent:
+    """One countable thing that happened in a turn.
+
+    kind: step (a step was reached), miss (no_match / no_input / low_confidence),
+    escape (key0, agent_intent, no_match, no_input, low_confidence, frustration,
+    context_rule, max_turns), fallback (a handoff became a callback or voicemail:
+    after_hours, busy, no_answer, timeout), handoff, callback, voicemail, end (outcome).
+    """
+
+    kind: str
+    step: str
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the event as JSON-ready data."""
+        return {"kind": self.kind, "step": self.step, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class State:
+    """One conversation between turns; small, and JSON all the way down."""
+
+    flow: str = ""
+    status: Status = "new"  # prompt: waiting for input; handoff: with a person; done: over
+    step: str = ""  # the step waiting for input, or the last one reached
+    phase: str = ""  # in a callback step: "number" or "when"
+    channel: str = "voice"
+    caller: str = ""
+    no_match: int = 0  # misses at the current prompt
+    no_input: int = 0
+    turns: int = 0  # answers given in the whole conversation
+    said: list[dict[str, str]] = field(default_factory=list)  # {"step", "how", "text"}
+    answers: dict[str, str] = field(default_factory=dict)
+    callback_number: str = ""
+    escape_reason: str = ""  # why the customer left the flow (key0, agent_intent, ...)
+    why: str = ""  # the same, in words for the agent
+    wanted: str = ""  # the reason of a handoff that became a callback or voicemail
+    busy: bool = False  # a handoff already failed: no one is free
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the state as JSON-ready data."""
+        return asdict(self)
+
+    def to_json(self) -> str:
+        """Return the state as compact JSON."""
+        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> State:
+        """Return the state saved by `to_dict` (unknown keys are an error)."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown state keys: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> State:
+        """Return the state saved by `to_json`."""
+        return cls.from_dict(json.loads(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """The result of one step: unpacks as `state, actions`; `events` are for analytics."""
+
+    state: State
+    actions: tuple[Action, ...]
+    events: tuple[FlowEvent, ...] = ()
+
+    def __iter__(self) -> Iterator[Any]:
+        yield self.state
+        yield self.actions

@@ -1,0 +1,110 @@
+"""`presszero check` and `presszero test-flows` (registered on the main command group)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from .library import check_path, display_path, library_dir
+from .model import Flow
+from .scenarios import read_scenarios, run_scenario
+from .yamlsrc import FlowError, Problem
+
+_PATH = click.Path(exists=True, path_type=Path)
+
+
+@click.command("check")
+@click.argument("path", required=False, type=_PATH)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+def check(path: Path | None, fmt: str) -> None:
+    """Prove flows have no dead ends and always reach a person (default: the shipped flows)."""
+    flows, problems = check_path(path or library_dir())
+    if fmt == "json":
+        report = {
+            "ok": not problems,
+            "flows": sorted(flows),
+            "problems": [p.to_dict() for p in problems],
+        }
+        click.echo(json.dumps(report, indent=2))
+    else:
+        for problem in problems:
+            click.echo(str(problem))
+        if problems:
+            click.echo(f"{len(problems)} problem(s) found", err=True)
+        else:
+            click.echo(f"ok: {', '.join(sorted(flows))} sound")
+    if problems:
+        raise SystemExit(1)
+
+
+@click.command("test-flows")
+@click.argument("path", required=False, type=_PATH)
+@click.option(
+    "--flows",
+    "flows_path",
+    type=_PATH,
+    help="Where the flows are (default: the folder above the scenarios).",
+)
+def test_flows(path: Path | None, flows_path: Path | None) -> None:
+    """Walk flow scenarios as the customers in them would; exit 1 if any fails."""
+    files = scenario_files(path or library_dir())
+    if not files:
+        raise click.ClickException(f"no scenario files at {path or library_dir()}")
+    passed = failed = 0
+    loaded: dict[Path, dict[str, Flow]] = {}
+    for file in files:
+        try:
+            scenarios = read_scenarios(file, display_path(file))
+            where = flows_path or flows_beside(file)
+            if where not in loaded:
+                flows, problems = check_path(where)
+                if problems:
+                    raise FlowError(problems)
+                loaded[where] = flows
+        except FlowError as exc:
+            _problems(exc.problems)
+            failed += 1
+            continue
+        for scenario in scenarios:
+            flow = loaded[where].get(scenario.flow)
+            if flow is None:
+                click.echo(f"FAIL  {scenario.name}")
+                missing = f"no flow named '{scenario.flow}' in {where}"
+                click.echo(f"      {scenario.file}:{scenario.line}: {missing}")
+                failed += 1
+                continue
+            outcome = run_scenario(scenario, flow)
+            click.echo(f"{'pass' if outcome.passed else 'FAIL'}  {scenario.name}")
+            for failure in outcome.failures:
+                click.echo(f"      {scenario.file}:{scenario.line}: {failure}")
+            passed += outcome.passed
+            failed += not outcome.passed
+    click.echo(f"{passed} passed, {failed} failed", err=True)
+    if failed:
+        raise SystemExit(1)
+
+
+def scenario_files(path: Path) -> list[Path]:
+    """Return the scenario files at `path`: the file, a folder's scenarios/, or the folder."""
+    if path.is_file():
+        return [path]
+    folder = path / "scenarios" if (path / "scenarios").is_dir() else path
+    return sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def flows_beside(scenario_file: Path) -> Path:
+    """Return where the flows for a scenario file live: above a scenarios/ folder, or beside."""
+    folder = scenario_file.parent
+    return folder.parent if folder.name == "scenarios" else folder
+
+
+def _problems(problems: list[Problem]) -> None:
+    for problem in problems:
+        click.echo(f"FAIL  {problem}")
+
+
+commands: list[click.Command] = [check, test_flows]

@@ -1,0 +1,292 @@
+"""Prove a loaded flow keeps its promise: from every prompt there is a way to a person.
+
+The proofs, each failing with the file:line of the offending step or field:
+- every goto target, queue, intent and saved answer exists;
+- every step is reachable from the greeting, an escape or the after-hours fallback;
+- no dead ends: every step either ends the conversation (end, handoff, callback,
+  voicemail) or goes somewhere, and every loop has a way out that is not the escape;
+- every prompt honours the escape policy, so a person is at most 2 caller inputs away:
+  one press of 0 (or "agent") reaches a handoff step directly, and the 2nd miss of any
+  kind (no match, no input, low confidence) escapes on its own;
+- no prompt can swallow the escape: no menu option on an escape key, no `ask` that
+  accepts a lone 0.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from .intents import AGENT
+from .model import (
+    TERMINAL_KINDS,
+    AskStep,
+    BranchStep,
+    CallbackStep,
+    EscapePolicy,
+    Flow,
+    HandoffStep,
+    MenuStep,
+    Rule,
+    SayStep,
+    Step,
+    VoicemailStep,
+    goto_targets,
+)
+from .template import Template
+from .yamlsrc import Problem
+
+Report = Callable[[int, str], None]
+MAX_MISSES = 2  # the gethuman bar: the 2nd failure to understand ends at a person
+
+
+def validate(flow: Flow) -> list[Problem]:
+    """Return every reason `flow` could trap a customer or fail during a call."""
+    out: list[Problem] = []
+
+    def problem(line: int, message: str) -> None:
+        out.append(Problem(flow.file, line, message))
+
+    _references(flow, problem)
+    _escapes(flow, problem)
+    if not out:
+        _graph(flow, problem)
+    return sorted(set(out))
+
+
+def _references(flow: Flow, problem: Report) -> None:
+    steps = flow.steps
+
+    def goto(target: str, line: int, where: str) -> None:
+        if target not in steps:
+            problem(line, f"{where} goes to '{target}', but there is no step named '{target}'")
+
+    _rules(flow.greeting, "greeting", problem)
+    for rule in flow.greeting:
+        goto(rule.goto, rule.goto_line, "greeting")
+    for step in steps.values():
+        for target, line in goto_targets(step):
+            goto(target, line, f"step '{step.id}'")
+        if isinstance(step, BranchStep):
+            _rules(step.rules, f"step '{step.id}' branch", problem)
+        queue = getattr(step, "queue", None)
+        if queue is not None and queue not in flow.queues:
+            declared = ", ".join(flow.queues) or "none"
+            problem(
+                step.line,
+                f"step '{step.id}' uses queue '{queue}', "
+                f"which is not declared under queues: (declared: {declared})",
+            )
+        if isinstance(step, MenuStep):
+            for option in step.options:
+                if option.intent and option.intent not in flow.intents and option.intent != AGENT:
+                    problem(
+                        option.line,
+                        f"step '{step.id}' uses intent '{option.intent}', "
+                        "which is not defined under intents:",
+                    )
+    saved = {s.save_as for s in steps.values() if isinstance(s, AskStep)}
+    for template in _templates(flow):
+        for name in sorted(template.answers - saved):
+            problem(template.line, f"{{answers.{name}}}: no ask step saves an answer as '{name}'")
+    after = steps.get(flow.hours.after_hours)
+    if not isinstance(after, CallbackStep | VoicemailStep):
+        what = "no step" if after is None else f"a {after.kind} step"
+        problem(
+            flow.hours.line,
+            f"hours.after_hours is '{flow.hours.after_hours}', {what}; "
+            "it must name a callback or voicemail step",
+        )
+
+
+def _rules(rules: tuple[Rule, ...], where: str, problem: Report) -> None:
+    for index, rule in enumerate(rules):
+        if rule.when is None and index < len(rules) - 1:
+            problem(
+                rules[index + 1].line,
+                f"{where} rule {index + 2} can never apply: rule {index + 1} has no 'when'",
+            )
+            return
+    if rules and rules[-1].when is not None:
+        problem(
+            rules[-1].line, f"{where}: the last rule needs no 'when', so everyone goes somewhere"
+        )
+
+
+def _templates(flow: Flow) -> list[Template]:
+    found = [r.say for r in flow.greeting if r.say]
+    for step in flow.steps.values():
+        for name in ("text", "prompt", "say"):
+            value = getattr(step, name, None)
+            if isinstance(value, Template):
+                found.append(value)
+        if isinstance(step, BranchStep):
+            found.extend(r.say for r in step.rules if r.say)
+    return found
+
+
+def _escapes(flow: Flow, problem: Report) -> None:
+    _policy(flow, flow.escape, "escape", problem)
+    for step in flow.steps.values():
+        if not isinstance(step, MenuStep | AskStep | CallbackStep):
+            continue
+        policy = step.escape
+        where = f"step '{step.id}'"
+        if not policy.enabled:
+            problem(
+                policy.line,
+                f"{where} turns the escape off; "
+                "every prompt must keep a way to a person (press 0 or say agent)",
+            )
+            continue
+        if policy is not flow.escape:
+            _policy(flow, policy, f"{where} escape", problem)
+        if isinstance(step, MenuStep):
+            for option in step.options:
+                if option.key in policy.keys:
+                    problem(
+                        option.line,
+                        f"{where}: key {option.key} is the escape to a person; "
+                        "give this option another key",
+                    )
+                if option.intent in policy.intents:
+                    problem(
+                        option.line,
+                        f"{where}: intent '{option.intent}' is the escape to a person "
+                        "and cannot be a menu option",
+                    )
+        if isinstance(step, AskStep) and _accepts_lone_zero(step):
+            problem(
+                step.line,
+                f"{where} would take a lone 0 as an answer, but 0 is the escape to a person; "
+                + ("set min_length: 2 or more" if step.digits else "make the pattern reject '0'"),
+            )
+
+
+def _policy(flow: Flow, policy: EscapePolicy, where: str, problem: Report) -> None:
+    line = policy.line or flow.line
+    if "0" not in policy.keys:
+        problem(
+            line,
+            f"{where}: keys must include 0, the key that always reaches a person "
+            f"(got: {', '.join(policy.keys) or 'none'})",
+        )
+    if not policy.intents:
+        problem(line, f"{where}: intents must list the intent that asks for a person, e.g. [agent]")
+    for intent in policy.intents:
+        if intent not in flow.intents and intent != AGENT:
+            problem(line, f"{where}: intent '{intent}' is not defined under intents:")
+    for name in ("max_no_match", "max_no_input"):
+        value = getattr(policy, name)
+        if not 1 <= value <= MAX_MISSES:
+            problem(
+                line,
+                f"{where}: {name} is {value}; "
+                f"a person must be at most {MAX_MISSES} misses away (use 1 or 2)",
+            )
+    target = flow.steps.get(policy.handoff)
+    if not isinstance(target, HandoffStep):
+        what = "there is no such step" if target is None else f"it is a {target.kind} step"
+        problem(line, f"{where}: handoff '{policy.handoff}' must be a handoff step, but {what}")
+
+
+def _accepts_lone_zero(step: AskStep) -> bool:
+    if step.digits:
+        return step.min_length <= 1
+    return re.fullmatch(step.pattern, "0") is not None
+
+
+def _edges(flow: Flow, step: Step) -> list[str]:
+    """Return where `step` can lead, escapes and the after-hours fallback included."""
+    targets = [t for t, _ in goto_targets(step)]
+    if isinstance(step, MenuStep | AskStep | CallbackStep):
+        targets.append(step.escape.handoff)
+    if isinstance(step, HandoffStep):
+        targets.append(flow.hours.after_hours)
+    return targets
+
+
+def _graph(flow: Flow, problem: Report) -> None:
+    steps = flow.steps
+    seen: set[str] = set()
+    todo = [r.goto for r in flow.greeting] + [flow.escape.handoff, flow.hours.after_hours]
+    while todo:
+        sid = todo.pop()
+        if sid in seen or sid not in steps:
+            continue
+        seen.add(sid)
+        todo.extend(_edges(flow, steps[sid]))
+    for step in steps.values():
+        if step.id not in seen:
+            problem(
+                step.line,
+                f"step '{step.id}' is unreachable: no greeting rule, goto or escape leads to it",
+            )
+    dead = _dead_ends(flow, problem)
+    # Which steps can finish the conversation without the customer having to escape?
+    finishes = {s.id for s in steps.values() if s.kind in TERMINAL_KINDS}
+    grew = True
+    while grew:
+        grew = False
+        for step in steps.values():
+            if step.id not in finishes and any(t in finishes for t, _ in goto_targets(step)):
+                finishes.add(step.id)
+                grew = True
+    stuck = [s for s in steps.values() if s.id not in finishes and s.id not in dead]
+    for loop in _loops(stuck):
+        names = ", ".join(loop)
+        problem(
+            steps[loop[0]].line,
+            f"loop with no exit: steps {names} only lead to each other, "
+            "never to an end, handoff, callback or voicemail",
+        )
+
+
+def _dead_ends(flow: Flow, problem: Report) -> set[str]:
+    dead: set[str] = set()
+    for step in flow.steps.values():
+        if isinstance(step, SayStep) and not step.goto:
+            problem(
+                step.line, f"step '{step.id}' is a dead end: after saying its text it has no goto"
+            )
+        elif isinstance(step, MenuStep) and not step.options:
+            problem(step.line, f"step '{step.id}' is a dead end: the menu has no options")
+        else:
+            continue
+        dead.add(step.id)
+    return dead
+
+
+def _loops(stuck: list[Step]) -> list[list[str]]:
+    """Return the cycles among `stuck` steps (strongly connected parts), in file order."""
+    ids = {s.id for s in stuck}
+    succ = {s.id: [t for t, _ in goto_targets(s) if t in ids] for s in stuck}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in succ[v]:
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            part: list[str] = []
+            while True:
+                w = stack.pop()
+                part.append(w)
+                if w == v:
+                    break
+            if len(part) > 1 or v in succ[v]:
+                order = [s.id for s in stuck if s.id in part]
+                found.append(order)
+
+    for s in stuck:
+        if s.id not in index:
+            visit(s.id)
+    return found
