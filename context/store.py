@@ -199,6 +199,14 @@ class ContextStore:
             "contact",
         )
 
+    def record_unattributed(self, phone: str, contact: Contact) -> bool:
+        """Keep a contact from someone we do not know (yet); False if it was already kept.
+
+        No contact is ever dropped for want of a customer record.
+        """
+        entry = json.dumps({"phone": phone, **contact.to_dict()})
+        return bool(self.redis.hsetnx(f"{self.prefix}:contacts:unattributed", contact.key, entry))
+
     def upsert(self, customers: Iterable[Customer], *, batch: int = 500) -> int:
         """Write these customers (pipelined); return how many contacts were new."""
         added = 0

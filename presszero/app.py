@@ -11,11 +11,18 @@ from flask import Flask, current_app, jsonify
 
 from presszero.chat.blueprint import bp as chat_bp
 from presszero.context.clock import Clock, SystemClock
+from presszero.context.conversations import ConversationStore
 from presszero.context.embedded import running_url
+from presszero.context.handoffs import HandoffStore
 from presszero.context.store import ContextStore
+from presszero.voice import signature
 from presszero.voice.blueprint import bp as voice_bp
+from presszero.voice.calls import VoiceLine
+from presszero.voice.twiml import Target
 
+from . import metrics
 from .config import DEFAULTS, ConfigError, from_environ
+from .flowset import FlowSet
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -26,10 +33,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if config:
         app.config.from_mapping(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    init_store(app, app.config.get("PRESSZERO_CLOCK") or SystemClock())
+    clock = app.config.get("PRESSZERO_CLOCK") or SystemClock()
+    init_store(app, clock)
+    init_channels(app, clock)
     app.register_blueprint(voice_bp)
     app.register_blueprint(chat_bp)
     app.add_url_rule("/healthz", "healthz", healthz)
+    metrics.init_app(app)
     return app
 
 
@@ -53,6 +63,22 @@ def init_store(app: Flask, clock: Clock) -> None:
     )
     app.extensions["presszero.store"] = ContextStore(
         client, clock, region=app.config["PRESSZERO_DEFAULT_REGION"]
+    )
+
+
+def init_channels(app: Flask, clock: Clock) -> None:
+    """Load the flows (failing start-up if any is unsound) and build the channels on them."""
+    store: ContextStore = app.extensions["presszero.store"]
+    flows = FlowSet.from_config(app.config)
+    app.extensions["presszero.flows"] = flows
+    app.config["PRESSZERO_VOICE_TOKEN"] = signature.auth_token(app.config)
+    app.extensions["presszero.voice"] = VoiceLine(
+        store,
+        ConversationStore(store.redis),
+        HandoffStore(store.redis),
+        flows,
+        clock,
+        Target(dial=app.config["PRESSZERO_AGENT_NUMBER"]),
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -30,9 +32,15 @@ def main() -> None:
 @click.option("--dev", is_flag=True, help="Flask's reloading dev server instead of gunicorn.")
 def serve(host: str, port: int, workers: int, demo: bool, dev: bool) -> None:
     """Serve the webhooks, chat and consoles (gunicorn)."""
+    config = settings()
+    if not dev and workers > 1:
+        # Before prometheus_client is imported: every worker writes its figures here.
+        metrics_dir = Path(config["PRESSZERO_DATA_DIR"]).resolve() / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     from presszero.app import create_app
 
-    config = settings()
     with redis_url_for(config) as url:
         if demo:
             with open_store(url) as store:
@@ -153,13 +161,12 @@ def _when(moment: datetime | None, now: datetime) -> str:
     return f"{moment:%Y-%m-%d %H:%M} UTC ({relative})"
 
 
-def _register_flow_commands() -> None:
-    try:
-        from presszero.flows.cli import commands
-    except ImportError:  # the flows package has not grown a CLI yet
-        return
-    for command in commands:
+def _register_channel_commands() -> None:
+    from presszero.flows.cli import commands
+    from presszero.voice.cli import call
+
+    for command in [*commands, call]:
         main.add_command(command)
 
 
-_register_flow_commands()
+_register_channel_commands()

@@ -12,6 +12,9 @@ DEFAULTS: dict[str, Any] = {
     "PRESSZERO_PUBLIC_URL": "",
     "PRESSZERO_TRUST_PROXY": False,
     "TWILIO_AUTH_TOKEN": "",
+    "PRESSZERO_AGENT_NUMBER": "",  # Dial target for handoffs; empty: Enqueue to the queue
+    "PRESSZERO_FLOWS": "",  # a flow file or folder; empty: the shipped flows
+    "PRESSZERO_FLOW": "support",  # the flow a new call or chat starts in
     "SECRET_KEY": "",
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +20,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "timeout": 30,
             "graceful_timeout": 10,
             "accesslog": "-",
+            "child_exit": _child_exit,
             **options,
         }
         super().__init__()
@@ -29,3 +31,10 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         return self.factory()
+
+
+def _child_exit(_server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

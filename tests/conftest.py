@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
+from flask import Flask
 
 from presszero.context.clock import SystemClock
 from presszero.context.embedded import EmbeddedRedis, free_port
@@ -34,6 +36,26 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(redis_url)
     yield client
     client.close()
+
+
+@pytest.fixture
+def make_app(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Return a builder of apps on the test Redis, with a known Twilio token."""
+    from twilio_client import TOKEN
+
+    from presszero import create_app
+
+    def build(**config: Any) -> Flask:
+        settings = {
+            "REDIS_URL": redis_url,
+            "TWILIO_AUTH_TOKEN": TOKEN,
+            "PRESSZERO_DATA_DIR": str(tmp_path_factory.mktemp("data")),
+            "TESTING": True,
+            **config,
+        }
+        return create_app(settings)
+
+    return build
 
 
 @pytest.fixture

@@ -7,14 +7,14 @@ from presszero.config import ConfigError
 from presszero.context.embedded import free_port
 
 
-def test_healthz_is_200_when_redis_answers(redis_url: str):
-    reply = create_app({"REDIS_URL": redis_url}).test_client().get("/healthz")
+def test_healthz_is_200_when_redis_answers(make_app):
+    reply = make_app().test_client().get("/healthz")
     assert reply.status_code == 200
     assert reply.get_json() == {"status": "ok", "redis": "up"}
 
 
-def test_healthz_is_503_when_redis_does_not(redis_url: str):
-    app = create_app({"REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+def test_healthz_is_503_when_redis_does_not(make_app):
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
     reply = app.test_client().get("/healthz")
     assert reply.status_code == 503
     assert reply.get_json()["redis"] == "down"

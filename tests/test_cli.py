@@ -114,7 +114,7 @@ def test_commands_without_redis_url_share_the_embedded_redis_in_the_data_dir(tmp
     assert "Dana Reyes  (cus_1002)" in shown.stdout
 
 
-def test_serve_demo_starts_redis_that_other_commands_use_and_stops_it(tmp_path: Path):
+def test_serve_demo_answers_calls_on_redis_that_other_commands_share(tmp_path: Path):
     env = {**no_redis_env(), "PRESSZERO_DATA_DIR": str(tmp_path / "data")}
     port = free_port()
     server = subprocess.Popen(
@@ -136,6 +136,22 @@ def test_serve_demo_starts_redis_that_other_commands_use_and_stops_it(tmp_path: 
         assert "Dana Reyes" in shown.stdout
         assert "cancelled     Silver Health" in shown.stdout
         assert (tmp_path / "data" / "redis.pid").read_text().strip() == redis_pid
+        url = f"http://127.0.0.1:{port}"
+        called = run(
+            ["call", "--url", url, "--from", "+15550100002", "--script", "0"], env, tmp_path
+        )
+        assert called.returncode == 0, called.stderr
+        assert "was cancelled on" in called.stdout
+        assert "→ transferred to a person (plans)" in called.stdout
+        shown = run(["context", "show", "+15550100002"], env, tmp_path)
+        assert "voice handoff" in shown.stdout  # the status callback reached the contact log
+        unsigned = subprocess.run(
+            [PRESSZERO, "call", "--url", url, "--script", "0"],
+            env={**env, "TWILIO_AUTH_TOKEN": "not-the-servers-token"},
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert unsigned.returncode == 1
+        assert "answered 403" in unsigned.stderr
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)

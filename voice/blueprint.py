@@ -1,7 +1,117 @@
-"""The Twilio voice webhooks (filled in by the voice channel work)."""
+"""The Twilio voice webhooks.
+
+Every request must carry a valid X-Twilio-Signature (else 403, nothing changes). Past that
+check, whatever fails on our side — Redis, the engine, a malformed request — the caller
+still gets valid TwiML that apologises once and reaches a person: never a 5xx to Twilio.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
+from typing import Any
 
+from flask import Blueprint, Response, abort, current_app, request
+from werkzeug.exceptions import HTTPException
+
+from . import signature
+from .calls import VoiceLine
+
+log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
+
+TWIML = "text/xml"
+
+
+def line() -> VoiceLine:
+    return current_app.extensions["presszero.voice"]
+
+
+def twiml(body: str) -> Response:
+    return Response(body, mimetype=TWIML)
+
+
+@bp.before_request
+def check_signature() -> None:
+    config = current_app.config
+    if not signature.is_signed(request, config["PRESSZERO_VOICE_TOKEN"], config):
+        abort(403)
+
+
+@bp.errorhandler(Exception)
+def reach_a_person(error: Exception) -> Any:
+    """Whatever failed, answer with TwiML that reaches a person (or the HTTP error as is)."""
+    if isinstance(error, HTTPException) and error.code == 403:
+        return {"error": "forbidden", "message": "missing or invalid X-Twilio-Signature"}, 403
+    if isinstance(error, HTTPException) and request.endpoint is None:
+        return error
+    log.exception("voice turn failed on %s; sending the caller to a person", request.path)
+    try:
+        from presszero import metrics
+
+        metrics.FAILSAFES.labels("voice").inc()
+        return twiml(line().failsafe())
+    except Exception:  # even the fail-safe's own settings failed: the static one
+        log.exception("fail-safe TwiML failed too")
+        return twiml(STATIC_FAILSAFE)
+
+
+STATIC_FAILSAFE = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Sorry, something went wrong on our'
+    " side. Let me connect you to a person now.</Say><Enqueue>support</Enqueue></Response>"
+)
+
+
+def _turn() -> int:
+    return int(request.args.get("t", ""))
+
+
+@bp.post("/incoming")
+def incoming() -> Response:
+    return twiml(line().incoming(request.form))
+
+
+@bp.post("/turn")
+def turn() -> Response:
+    return twiml(line().answer(request.form, _turn()))
+
+
+@bp.post("/dial-status")
+def dial_status() -> Response:
+    return twiml(line().dial_status(request.form, _turn()))
+
+
+@bp.post("/queue-result")
+def queue_result() -> Response:
+    return twiml(line().queue_result(request.form, _turn()))
+
+
+@bp.post("/wait")
+def wait() -> Response:
+    return twiml(line().wait(request.form, request.args.get("call", "")))
+
+
+@bp.post("/wait-choice")
+def wait_choice() -> Response:
+    return twiml(line().wait_choice(request.form))
+
+
+@bp.post("/whisper")
+def whisper() -> Response:
+    return twiml(line().whisper(request.args.get("call", "")))
+
+
+@bp.post("/recorded")
+def recorded() -> Response:
+    return twiml(line().recorded(request.form, _turn(), request.form.get("CallSid", "")))
+
+
+@bp.post("/transcribed")
+def transcribed() -> Response:
+    line().transcribed(request.form, request.args.get("call", ""))
+    return Response(status=204)
+
+
+@bp.post("/status")
+def status() -> Response:
+    line().status(request.form)
+    return Response(status=204)

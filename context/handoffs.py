@@ -1,0 +1,85 @@
+"""Handoffs to a person: what the agent sees when a conversation leaves the bot.
+
+Each handoff is one JSON record, `pz:handoff:{voice:CA123}` (one per conversation: a second
+escape in the same conversation updates it), listed by time in `pz:handoffs` until resolved.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+
+from .store import PREFIX
+
+STATUSES = ("waiting", "claimed", "resolved", "callback")
+KEEP_SECONDS = 30 * 24 * 3600  # resolved handoffs stay readable for a month
+
+
+class HandoffStore:
+    """Handoff records for the agent inbox, shared by voice and chat."""
+
+    def __init__(self, client: redis.Redis, *, prefix: str = PREFIX) -> None:
+        self.redis = client
+        self.prefix = prefix
+
+    def key(self, handoff_id: str) -> str:
+        return f"{self.prefix}:handoff:{{{handoff_id}}}"
+
+    @property
+    def index(self) -> str:
+        return f"{self.prefix}:handoffs"
+
+    def queue_open(
+        self, client: Any, handoff_id: str, record: Mapping[str, Any], now: datetime
+    ) -> None:
+        """Queue the writes that open (or refresh) a handoff on `client` (a pipeline)."""
+        body = {"id": handoff_id, "status": "waiting", "opened_at": _iso(now), **record}
+        client.set(self.key(handoff_id), json.dumps(body, default=str))
+        client.zadd(self.index, {handoff_id: now.timestamp()}, nx=True)
+
+    def open(self, handoff_id: str, record: Mapping[str, Any], now: datetime) -> None:
+        """Open (or refresh) the handoff for a conversation."""
+        pipe = self.redis.pipeline(transaction=True)
+        self.queue_open(pipe, handoff_id, record, now)
+        pipe.execute()
+
+    def get(self, handoff_id: str) -> dict[str, Any] | None:
+        raw = self.redis.get(self.key(handoff_id))
+        return json.loads(raw) if raw else None
+
+    def update(self, handoff_id: str, now: datetime, **changes: Any) -> dict[str, Any] | None:
+        """Change fields of a handoff (status, agent, notes); return it, or None if unknown."""
+        key = self.key(handoff_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    if not raw:
+                        return None
+                    record = {**json.loads(raw), **changes, "updated_at": _iso(now)}
+                    pipe.multi()
+                    pipe.set(key, json.dumps(record, default=str))
+                    if record.get("status") == "resolved":
+                        pipe.zrem(self.index, handoff_id)
+                        pipe.expire(key, KEEP_SECONDS)
+                    pipe.execute()
+                    return record
+                except redis.WatchError:
+                    continue
+
+    def waiting(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Return open handoffs, oldest first."""
+        ids = [i.decode() for i in self.redis.zrange(self.index, 0, limit - 1)]
+        if not ids:
+            return []
+        raws = self.redis.mget([self.key(i) for i in ids])
+        return [json.loads(r) for r in raws if r]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")

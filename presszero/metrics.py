@@ -1,0 +1,61 @@
+"""Prometheus metrics: turns, escapes, handoffs and webhook latency, per route.
+
+Under gunicorn with several workers, `presszero serve` sets PROMETHEUS_MULTIPROC_DIR so that
+`/metrics` adds up every worker (prometheus-client's multiprocess mode).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+TURNS = Counter("presszero_turns_total", "Conversation turns taken", ["channel"])
+HANDOFFS = Counter("presszero_handoffs_total", "Handoffs to a person", ["channel", "reason"])
+ESCAPES = Counter("presszero_escapes_total", "Escapes, by why", ["channel", "why"])
+OUTCOMES = Counter("presszero_outcomes_total", "How conversations ended", ["channel", "outcome"])
+MISSES = Counter("presszero_misses_total", "No-match and no-input turns", ["channel", "kind"])
+FAILSAFES = Counter("presszero_failsafe_total", "Turns answered by the fail-safe", ["channel"])
+LATENCY = Histogram(
+    "presszero_request_seconds",
+    "Time to answer a request",
+    ["route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+
+
+def init_app(app: Flask) -> None:
+    """Time every request by route and serve `/metrics`."""
+
+    @app.before_request
+    def _start() -> None:
+        g.presszero_started = time.perf_counter()
+
+    @app.after_request
+    def _observe(response: Response) -> Response:
+        started = g.get("presszero_started")
+        if started is not None:
+            route = request.url_rule.rule if request.url_rule else "unmatched"
+            LATENCY.labels(route).observe(time.perf_counter() - started)
+        return response
+
+    app.add_url_rule("/metrics", "metrics", metrics)
+
+
+def metrics() -> Any:
+    """Return every metric in Prometheus' text format."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)

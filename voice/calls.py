@@ -1,0 +1,312 @@
+"""The voice line: one Twilio webhook in, one engine turn, one TwiML response out.
+
+Each turn reads the call from Redis, runs the engine, and writes the new state, the response,
+the analytics events and any handoff in one pipeline. The action URLs carry the turn number,
+so a webhook Twilio sends again gets the response it got the first time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from presszero import metrics
+from presszero.context.clock import Clock
+from presszero.context.conversations import ConversationStore, decode_commit
+from presszero.context.events import queue_events
+from presszero.context.handoffs import HandoffStore
+from presszero.context.models import Customer
+from presszero.context.store import ContextStore, UnknownCustomer
+from presszero.flows.actions import Callback, End, Event, Handoff, State, Voicemail
+from presszero.flows.engine import step
+from presszero.flowset import FlowSet
+
+from . import twiml
+from .twiml import Target
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "voice"
+MAX_DIGITS = 64
+MAX_SPEECH = 500
+FINAL_STATUSES = {"completed", "busy", "no-answer", "failed", "canceled"}
+DIAL_FAILURES = {"busy": "busy", "no-answer": "no_answer", "failed": "failed", "canceled": "failed"}
+LONG_WAIT_SECONDS = 120
+
+
+class TurnConflict(RuntimeError):
+    """A webhook for a turn the call is not at (forged, or from a call we never saw)."""
+
+
+def event_from(form: Mapping[str, str]) -> Event:
+    """Return what the caller did at a Gather: keys, words, or nothing."""
+    digits = "".join(ch for ch in form.get("Digits", "") if ch in "0123456789*#")[:MAX_DIGITS]
+    if digits.rstrip("#"):
+        return Event.digits(digits.rstrip("#"))
+    speech = " ".join(form.get("SpeechResult", "").split())[:MAX_SPEECH]
+    if speech:
+        return Event.text(speech, confidence(form.get("Confidence")))
+    return Event.no_input()
+
+
+def confidence(raw: str | None) -> float | None:
+    """Return Twilio's speech confidence as 0-1; garbage counts as not confident at all."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        return 0.0
+    if math.isnan(value):
+        return 0.0
+    return min(max(value, 0.0), 1.0)
+
+
+def outcome_of(actions: tuple[Any, ...]) -> str:
+    """Return how the conversation stands after these actions, as a contact outcome."""
+    for action in actions:
+        if isinstance(action, Handoff):
+            return "handoff"
+        if isinstance(action, Callback | Voicemail):
+            return "callback"
+        if isinstance(action, End):
+            return "resolved" if action.outcome == "resolved" else "abandoned"
+    return ""
+
+
+class VoiceLine:
+    """The voice channel's use of the engine, the store and Redis."""
+
+    def __init__(
+        self,
+        store: ContextStore,
+        conversations: ConversationStore,
+        handoffs: HandoffStore,
+        flows: FlowSet,
+        clock: Clock,
+        target: Target,
+    ) -> None:
+        self.store = store
+        self.conversations = conversations
+        self.handoffs = handoffs
+        self.flows = flows
+        self.clock = clock
+        self.target = target
+
+    @property
+    def language(self) -> str:
+        return self.flows.get().language
+
+    def failsafe(self) -> str:
+        queue = (self.flows.get().queues or ("support",))[0]
+        return twiml.failsafe(self.target, queue, self.language)
+
+    # -- turns ----------------------------------------------------------------------------
+
+    def incoming(self, form: Mapping[str, str]) -> str:
+        """Start the call: look the caller up, greet them, ask the first question."""
+        sid, caller = form["CallSid"], form.get("From", "")
+        current = self.conversations.load(CHANNEL, sid, 0)
+        if current.replay is not None:
+            return current.replay or self.failsafe()
+        customer = self.store.lookup_by_phone(caller) if caller else None
+        meta = {"from": caller, "to": form.get("To", ""), "flow": self.flows.default}
+        event = Event.start(CHANNEL, caller=customer.phones[0] if customer else caller)
+        return self._turn(sid, 0, None, event, customer, meta=meta)
+
+    def answer(self, form: Mapping[str, str], turn: int) -> str:
+        """Take the caller's answer at a prompt (or their silence)."""
+        return self._next(form["CallSid"], turn, event_from(form))
+
+    def dial_status(self, form: Mapping[str, str], turn: int) -> str:
+        """After the agent's leg: done if they talked, else offer a callback or voicemail."""
+        status = form.get("DialCallStatus", "")
+        if status == "completed":
+            self._mark(form["CallSid"], status="connected")
+            return twiml.goodbye("Thanks for calling. Goodbye.", self.language)
+        return self._next(
+            form["CallSid"], turn, Event.handoff_failed(DIAL_FAILURES.get(status, "failed"))
+        )
+
+    def queue_result(self, form: Mapping[str, str], turn: int) -> str:
+        """After the queue: the caller was bridged, hung up, asked for a callback, or it failed."""
+        result = form.get("QueueResult", "")
+        if result in ("bridged", "bridging-in-process"):
+            self._mark(form["CallSid"], status="connected")
+            return twiml.goodbye("Thanks for calling. Goodbye.", self.language)
+        if result == "hangup":
+            return twiml.speak([], self.language)
+        reason = "long_wait" if result == "leave" else "queue_failed"
+        return self._next(form["CallSid"], turn, Event.handoff_failed(reason))
+
+    def _next(self, sid: str, turn: int, event: Event) -> str:
+        current = self.conversations.load(CHANNEL, sid, turn)
+        if current.replay is not None:
+            return current.replay or self.failsafe()
+        if current.state is None or current.number != turn:
+            raise TurnConflict(f"call {sid} is at turn {current.number}, not {turn}")
+        state = State.from_dict(current.state)
+        return self._turn(sid, turn, state, event, current.customer)
+
+    def _turn(
+        self,
+        sid: str,
+        turn: int,
+        state: State | None,
+        event: Event,
+        customer: Customer | None,
+        *,
+        meta: dict[str, Any] | None = None,
+    ) -> str:
+        flow = self.flows.get(state.flow if state else None)
+        now = self.clock.now()
+        result = step(flow, state, event, customer, now)
+        response = twiml.render(
+            result.actions, turn=turn + 1, call=sid, target=self.target, language=flow.language
+        )
+        outcome = outcome_of(result.actions)
+        pipe = self.conversations.redis.pipeline(transaction=False)
+        self.conversations.queue_commit(
+            pipe, CHANNEL, sid, turn, result.state.to_dict(), response, customer, meta,
+            {"outcome": outcome} if outcome else None,
+        )  # fmt: skip
+        queue_events(pipe, CHANNEL, sid, flow.name, result.events, now)
+        for action in result.actions:
+            if isinstance(action, Handoff | Callback | Voicemail):
+                self.handoffs.queue_open(pipe, f"{CHANNEL}:{sid}", handoff_record(action), now)
+        won = decode_commit(pipe.execute()[0])
+        if isinstance(won, str):  # the same turn was answered by another worker first
+            return won or self.failsafe()
+        count(result)
+        return response
+
+    def _mark(self, sid: str, **changes: Any) -> None:
+        self.handoffs.update(f"{CHANNEL}:{sid}", self.clock.now(), **changes)
+
+    # -- around the handoff ---------------------------------------------------------------
+
+    def wait(self, form: Mapping[str, str], call: str) -> str:
+        """Tell a caller in the queue where they are and how long it may be; offer a callback."""
+        position = _int(form.get("QueuePosition"), 1)
+        average = _int(form.get("AvgQueueTime"), 0)
+        waited = _int(form.get("QueueTime"), 0)
+        words = [f"You're number {position} in line."]
+        estimate = max(average * position - waited, 0) if average else 0
+        if estimate:
+            minutes = max(1, round(estimate / 60))
+            words.append(f"The wait is about {minutes} minute{'s' if minutes > 1 else ''}.")
+        else:
+            words.append("I can't tell yet how long the wait will be.")
+        if not estimate or estimate >= LONG_WAIT_SECONDS or waited >= LONG_WAIT_SECONDS:
+            return twiml.offer_callback(words, twiml.url("wait-choice", call=call), self.language)
+        return twiml.speak(words, self.language, pause=20)
+
+    def wait_choice(self, form: Mapping[str, str]) -> str:
+        """Leave the queue for a callback when the caller pressed 1; else keep waiting."""
+        if form.get("Digits", "").startswith("1"):
+            return twiml.leave_queue("OK, let's arrange a call back.", self.language)
+        return twiml.speak(["OK, you keep your place in line."], self.language)
+
+    def whisper(self, call: str) -> str:
+        """Tell the agent who is on the line and why, before the caller is connected."""
+        record = self.handoffs.get(f"{CHANNEL}:{call}") or {}
+        return twiml.speak([whisper_text(record.get("summary") or {})], self.language)
+
+    def recorded(self, form: Mapping[str, str], turn: int, call: str) -> str:
+        """Keep the voicemail with the handoff record; with no message, arrange a callback."""
+        url, seconds = form.get("RecordingUrl", ""), _int(form.get("RecordingDuration"), 0)
+        if url and seconds > 0:
+            self._mark(call, recording_url=url, recording_seconds=seconds, status="voicemail")
+            return twiml.goodbye("Thanks, we've got your message. Goodbye.", self.language)
+        self._mark(call, status="callback", note="no message was left")
+        return twiml.goodbye(
+            "We didn't get a message, so we'll call you back on this number. Goodbye.",
+            self.language,
+        )
+
+    def transcribed(self, form: Mapping[str, str], call: str) -> None:
+        """Add Twilio's transcription of a voicemail to the handoff record."""
+        text = form.get("TranscriptionText", "")[:4000]
+        if text:
+            self._mark(call, transcription=text)
+
+    def status(self, form: Mapping[str, str]) -> None:
+        """Record how the call ended in the customer's contact log (once per call)."""
+        sid, call_status = form["CallSid"], form.get("CallStatus", "")
+        if call_status not in FINAL_STATUSES:
+            return
+        current = self.conversations.load(CHANNEL, sid)
+        outcome = self.conversations.field(CHANNEL, sid, "outcome") or ""
+        if call_status != "completed":
+            outcome = "missed"
+        elif not outcome:
+            outcome = "abandoned"
+        state = current.state or {}
+        reason = state.get("wanted") or state.get("step") or ""
+        customer = current.customer or self.store.lookup_by_phone(form.get("From", ""))
+        contact = self.store.new_contact(CHANNEL, outcome, reason=reason, ref=sid)
+        metrics.OUTCOMES.labels(CHANNEL, outcome).inc()
+        if customer is not None:
+            try:
+                self.store.record_contact(customer.id, contact)
+                return
+            except UnknownCustomer:  # forgotten mid-call: keep the record unattributed
+                pass
+        self.store.record_unattributed(form.get("From", ""), contact)
+
+
+def handoff_record(action: Handoff | Callback | Voicemail) -> dict[str, Any]:
+    """Return what the agent inbox keeps of a handoff, callback or voicemail."""
+    summary = action.summary
+    record: dict[str, Any] = {
+        "channel": CHANNEL,
+        "kind": action.kind,
+        "queue": action.queue,
+        "reason": action.reason,
+        "customer_id": summary.customer_id,
+        "who": summary.who,
+        "phone": summary.phone,
+        "summary": summary.to_dict(),
+    }
+    if isinstance(action, Callback):
+        record |= {"status": "callback", "callback": {"number": action.number or summary.phone,
+                   "when": action.when, "not_before": action.not_before}}  # fmt: skip
+    elif isinstance(action, Voicemail):
+        record["status"] = "voicemail"
+    return record
+
+
+def whisper_text(summary: Mapping[str, Any]) -> str:
+    """Return the few words an agent hears before the caller is put through."""
+    if not summary:
+        return "Incoming support call."
+    parts = [str(summary.get("who") or "A caller")]
+    if summary.get("plan"):
+        parts.append(f"plan {summary['plan']}")
+    if summary.get("why"):
+        parts.append(str(summary["why"]).rstrip("."))
+    said = summary.get("said") or []
+    if said:
+        parts.append(f"last said {said[-1]}")
+    return ". ".join(parts) + "."
+
+
+def count(result: Any) -> None:
+    """Count the turn's events in the Prometheus metrics."""
+    metrics.TURNS.labels(CHANNEL).inc()
+    for event in result.events:
+        if event.kind == "escape":
+            metrics.ESCAPES.labels(CHANNEL, event.reason).inc()
+        elif event.kind == "miss":
+            metrics.MISSES.labels(CHANNEL, event.reason).inc()
+        elif event.kind in ("handoff", "callback", "voicemail"):
+            metrics.HANDOFFS.labels(CHANNEL, result.state.escape_reason or "menu").inc()
+
+
+def _int(raw: str | None, default: int) -> int:
+    try:
+        return max(int(float(raw or "")), 0)
+    except (ValueError, OverflowError):
+        return default
