@@ -1,7 +1,132 @@
-"""The chat REST channel and widget (filled in by the chat channel work)."""
+"""The chat channel's HTTP face: Rasa's REST webhook, the poll for agent replies, the widget.
+
+`POST /webhooks/rest/webhook` speaks Rasa's REST channel contract:
+`{"sender", "message", "metadata"?}` in, a JSON list of `{"recipient_id", "text",
+"buttons"?}` out. After a handoff the list is empty (a person answers), and the person's
+replies arrive through `GET /chat/poll?sender=…&after=N`.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+import logging
+from typing import Any
 
-bp = Blueprint("chat", __name__)
+import redis
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+)
+from werkzeug.exceptions import HTTPException
+
+from .identity import make_token
+from .service import PERSON_BUTTON, ChatInputError, ChatService, check_message
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint(
+    "chat", __name__, static_folder="static", static_url_path="/chat/static",
+    template_folder="templates",
+)  # fmt: skip
+
+MAX_BODY = 16 * 1024
+
+
+def chat() -> ChatService:
+    return current_app.extensions["presszero.chat"]
+
+
+def error(status: int, message: str) -> Any:
+    return jsonify(error=_ERRORS.get(status, "error"), message=message), status
+
+
+_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
+           413: "too_large", 415: "unsupported_media_type", 429: "too_many_requests",
+           503: "unavailable"}  # fmt: skip
+
+
+@bp.errorhandler(ChatInputError)
+def bad_input(exc: ChatInputError) -> Any:
+    return error(400, str(exc))
+
+
+@bp.errorhandler(HTTPException)
+def http_error(exc: HTTPException) -> Any:
+    return error(exc.code or 500, exc.description or exc.name)
+
+
+@bp.get("/webhooks/rest/")
+def health() -> Any:
+    """Rasa's REST channel health check."""
+    return jsonify(status="ok")
+
+
+@bp.post("/webhooks/rest/webhook")
+def webhook() -> Any:
+    """Take a visitor message; answer with the bot's messages."""
+    if (request.content_length or 0) > MAX_BODY:
+        return error(413, f"the body is larger than {MAX_BODY} bytes")
+    if not request.is_json:
+        return error(415, "send JSON (Content-Type: application/json)")
+    body = request.get_json(silent=True)
+    if body is None:
+        return error(400, "the body is not valid JSON")
+    sender, message, metadata = check_message(body)
+    try:
+        limited = chat().limiter.over(sender, request.remote_addr or "unknown")
+        if limited:
+            reply = error(429, f"too many messages; try again in {limited} seconds")
+            return reply[0], 429, {"Retry-After": str(limited)}
+        replies = chat().receive(sender, message, metadata)
+    except Exception:  # Redis gone, or a bug: the visitor still gets a way to a person
+        log.exception("chat turn failed; telling the visitor how to reach a person")
+        return jsonify([fallback_reply(sender)])
+    return jsonify([r.to_rasa(sender) for r in replies])
+
+
+def fallback_reply(sender: str) -> dict[str, Any]:
+    """Return the reply for when our side failed: how to reach a person anyway."""
+    phone = current_app.config.get("PRESSZERO_SUPPORT_PHONE") or ""
+    call = f"call us on {phone}" if phone else "call us"
+    return {
+        "recipient_id": sender,
+        "text": f"Sorry, our chat is having trouble right now. To talk to a person, {call}, "
+        "or try again in a minute and press Talk to a person.",
+        "buttons": [PERSON_BUTTON],
+    }
+
+
+@bp.get("/chat/poll")
+def poll() -> Any:
+    """Return the transcript after message `after`, and who has the conversation."""
+    sender = request.args.get("sender", "")
+    check_message({"sender": sender, "message": ""})
+    try:
+        after = max(int(request.args.get("after", "-1")), -1)
+    except ValueError:
+        return error(400, "after must be a whole number")
+    service = chat()
+    try:
+        return jsonify(messages=service.transcript(sender, after), **service.status(sender))
+    except redis.RedisError:
+        return error(503, "the chat is having trouble; try again in a minute")
+
+
+@bp.get("/chat/widget.js")
+def widget() -> Any:
+    """The widget: one script tag a website embeds."""
+    return send_from_directory(bp.static_folder or "", "widget.js", max_age=300)
+
+
+@bp.get("/chat")
+def demo_page() -> Any:
+    """The widget on a page of its own; in demo mode `?as=PHONE|EMAIL|ID` signs in a customer."""
+    identity = ""
+    subject = request.args.get("as", "")[:128]
+    if subject and current_app.config.get("PRESSZERO_DEMO"):
+        service = chat()
+        identity = make_token(service.identity_secret, subject, service.clock.now())
+    return render_template("chat_demo.html", identity=identity, subject=subject if identity else "")

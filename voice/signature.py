@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Request
 from twilio.request_validator import RequestValidator
+
+from presszero.secrets_file import setting_or_data_secret
 
 DEV_TOKEN_FILE = "twilio-auth-token"  # noqa: S105 - a file name, not a secret
 
@@ -47,21 +46,4 @@ def auth_token(config: Mapping[str, Any]) -> str:
     Without a real token the voice webhooks still refuse unsigned requests: only callers
     holding the development token (`presszero call` on this machine) get through.
     """
-    token = str(config.get("TWILIO_AUTH_TOKEN") or "")
-    if token:
-        return token
-    path = Path(config["PRESSZERO_DATA_DIR"]) / DEV_TOKEN_FILE
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            with open(path, "x", opener=_private) as out:
-                out.write(secrets.token_hex(16) + "\n")
-        except FileExistsError:  # another worker made it first
-            pass
-        return path.read_text().strip()
-
-
-def _private(path: str, flags: int) -> int:
-    return os.open(path, flags, 0o600)
+    return setting_or_data_secret(config, "TWILIO_AUTH_TOKEN", DEV_TOKEN_FILE)

@@ -1,0 +1,148 @@
+/* presszero chat widget: one <script> tag, no build step, no framework.
+ *
+ *   <script src="https://support.example.com/chat/widget.js"
+ *           data-identity="TOKEN-YOUR-SITE-SIGNED" defer></script>
+ *
+ * Everything a person or the bot says is set as text (textContent), never as HTML.
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var server = (script && script.getAttribute("data-server")) ||
+    (script ? new URL(script.src, location.href).origin : "");
+  var identity = (script && script.getAttribute("data-identity")) || "";
+  var inline = script && script.getAttribute("data-inline") === "true";
+  var storeKey = "presszero.sender";
+  var sender = sessionStorage.getItem(storeKey);
+  if (!sender) {
+    sender = "web-" + (crypto.randomUUID ? crypto.randomUUID() :
+      String(Math.random()).slice(2) + String(Date.now()));
+    sessionStorage.setItem(storeKey, sender);
+  }
+  var lastSeen = -1;
+  var polling = null;
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  var style = el("style");
+  style.textContent =
+    ".pz-chat{font:15px/1.4 system-ui,sans-serif;width:360px;max-width:100%;border:1px solid #8a8a8a;" +
+    "border-radius:10px;background:#fff;color:#111;display:flex;flex-direction:column;height:520px}" +
+    ".pz-chat.pz-float{position:fixed;right:16px;bottom:16px;box-shadow:0 4px 18px rgba(0,0,0,.2)}" +
+    ".pz-head{display:flex;align-items:center;justify-content:space-between;gap:8px;padding:10px 12px;" +
+    "border-bottom:1px solid #ddd;background:#1b3a5c;color:#fff;border-radius:10px 10px 0 0}" +
+    ".pz-head h2{font-size:16px;margin:0}" +
+    ".pz-person{background:#ffd34d;color:#111;border:0;border-radius:6px;padding:6px 10px;font-weight:600;cursor:pointer}" +
+    ".pz-log{flex:1;overflow-y:auto;padding:10px;display:flex;flex-direction:column;gap:6px}" +
+    ".pz-msg{max-width:85%;padding:7px 10px;border-radius:10px;white-space:pre-wrap;word-wrap:break-word}" +
+    ".pz-bot{background:#eef2f7;align-self:flex-start}.pz-agent{background:#e3f4e1;align-self:flex-start}" +
+    ".pz-visitor{background:#1b3a5c;color:#fff;align-self:flex-end}" +
+    ".pz-system{align-self:center;font-size:13px;color:#444}" +
+    ".pz-who{display:block;font-size:12px;color:#333;font-weight:600}" +
+    ".pz-buttons{display:flex;flex-wrap:wrap;gap:6px}" +
+    ".pz-buttons button{border:1px solid #1b3a5c;background:#fff;color:#1b3a5c;border-radius:14px;padding:4px 10px;cursor:pointer}" +
+    ".pz-status{padding:4px 12px;font-size:13px;color:#333;min-height:1.4em}" +
+    ".pz-form{display:flex;gap:6px;padding:10px;border-top:1px solid #ddd}" +
+    ".pz-form input{flex:1;padding:8px;border:1px solid #8a8a8a;border-radius:6px;font:inherit}" +
+    ".pz-form button{padding:8px 12px;border:0;border-radius:6px;background:#1b3a5c;color:#fff;font:inherit}" +
+    ".pz-chat :focus-visible{outline:3px solid #ffb000;outline-offset:2px}" +
+    ".pz-sr{position:absolute;left:-9999px}";
+  document.head.appendChild(style);
+
+  var box = el("section", { "class": "pz-chat" + (inline ? "" : " pz-float"), "aria-label": "Support chat" });
+  var head = el("div", { "class": "pz-head" });
+  head.appendChild(el("h2", {}, "Support chat"));
+  var person = el("button", { "class": "pz-person", type: "button" }, "Talk to a person");
+  head.appendChild(person);
+  var log = el("div", { "class": "pz-log", role: "log", "aria-live": "polite", "aria-label": "Messages" });
+  var status = el("div", { "class": "pz-status", role: "status", "aria-live": "polite" });
+  var form = el("form", { "class": "pz-form" });
+  var label = el("label", { "for": "pz-input", "class": "pz-sr" }, "Your message");
+  var input = el("input", { id: "pz-input", type: "text", autocomplete: "off", maxlength: "2000",
+    placeholder: "Type your message" });
+  var send = el("button", { type: "submit" }, "Send");
+  form.appendChild(label); form.appendChild(input); form.appendChild(send);
+  box.appendChild(head); box.appendChild(log); box.appendChild(status); box.appendChild(form);
+  (document.getElementById("presszero-chat") || document.body).appendChild(box);
+
+  function show(who, text, name) {
+    var msg = el("div", { "class": "pz-msg pz-" + who });
+    if (who === "agent") msg.appendChild(el("span", { "class": "pz-who" }, name || "Agent"));
+    msg.appendChild(document.createTextNode(text));
+    log.appendChild(msg);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function showButtons(buttons) {
+    var row = el("div", { "class": "pz-buttons", role: "group", "aria-label": "Choices" });
+    buttons.forEach(function (b) {
+      if (b.payload === "/agent") return; // the header button is always there
+      var button = el("button", { type: "button" }, b.title);
+      button.addEventListener("click", function () { say(b.payload, b.title); });
+      row.appendChild(button);
+    });
+    if (row.childNodes.length) log.appendChild(row);
+  }
+
+  function say(message, shown) {
+    if (shown !== "") show("visitor", shown === undefined ? message : shown);
+    return fetch(server + "/webhooks/rest/webhook", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sender: sender, message: message, metadata: { identity: identity } })
+    }).then(function (r) {
+      if (!r.ok) throw new Error("status " + r.status);
+      return r.json();
+    }).then(function (replies) {
+      replies.forEach(function (m) {
+        if (m.text) show("bot", m.text);
+        if (m.buttons) showButtons(m.buttons);
+      });
+      return poll(false);
+    }).catch(function () {
+      status.textContent = "We couldn't reach the chat service. Please try again, or call us.";
+    });
+  }
+
+  function poll(history) {
+    return fetch(server + "/chat/poll?sender=" + encodeURIComponent(sender) + "&after=" + lastSeen)
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        (data.messages || []).forEach(function (m) {
+          lastSeen = Math.max(lastSeen, m.id);
+          if (m.from === "agent") show("agent", m.text, m.agent);
+          else if (m.from === "system") show("system", m.text);
+          else if (history) show(m.from, m.text); // a reload: the bot and visitor lines too
+        });
+        if (data.status === "waiting") {
+          status.textContent = data.queue_position ?
+            "Waiting for a person: you're number " + data.queue_position + " in line." :
+            "Waiting for a person.";
+        } else if (data.status === "with_agent") {
+          status.textContent = "You're chatting with " + (data.agent || "a person") + ".";
+        } else if (data.status === "message") {
+          status.textContent = "Leave your message and how to reach you.";
+        } else {
+          status.textContent = "";
+        }
+        var live = data.status === "waiting" || data.status === "with_agent";
+        if (live && !polling) polling = setInterval(function () { poll(false); }, 2000);
+        if (!live && polling) { clearInterval(polling); polling = null; }
+      }).catch(function () {});
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    say(text);
+  });
+  person.addEventListener("click", function () { say("/agent", "Talk to a person"); });
+  poll(true).then(function () { if (lastSeen < 0) say("/start", ""); });
+})();
