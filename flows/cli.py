@@ -1,4 +1,4 @@
-"""`presszero check` and `presszero test-flows` (registered on the main command group)."""
+"""`presszero check`, `test-flows` and `diagram` (registered on the main command group)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from .library import check_path, display_path, library_dir
+from .diagram import to_mermaid, to_svg
+from .library import check_file, check_path, display_path, library_dir
 from .model import Flow
 from .scenarios import read_scenarios, run_scenario
 from .yamlsrc import FlowError, Problem
@@ -88,6 +89,62 @@ def test_flows(path: Path | None, flows_path: Path | None) -> None:
         raise SystemExit(1)
 
 
+@click.command("diagram")
+@click.argument("flow")
+@click.option(
+    "--format", "fmt", type=click.Choice(["mermaid", "svg"]), default="mermaid", show_default=True
+)
+@click.option(
+    "--flows", "flows_path", type=_PATH, help="Where the flows are (default: the shipped flows)."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the diagram to this file instead of printing it.",
+)
+def diagram(flow: str, fmt: str, flows_path: Path | None, output: Path | None) -> None:
+    """Draw FLOW (a flow's name, or its file) as a graph: escapes dashed, handoffs set apart."""
+    chosen = find_flow(flow, flows_path)
+    text = to_svg(chosen) if fmt == "svg" else to_mermaid(chosen)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    click.echo(f"wrote {output}", err=True)
+
+
+def find_flow(flow: str, flows_path: Path | None) -> Flow:
+    """Return the sound flow named `flow` (or in the file `flow`), or fail in one line."""
+    file = Path(flow)
+    if file.suffix in (".yaml", ".yml") or file.is_file():
+        if not file.is_file():
+            raise click.ClickException(f"{flow}: no such flow file")
+        found, problems = check_file(file)
+        if found is None or problems:
+            raise click.ClickException(_unsound(problems, file))
+        return found
+    where = flows_path or library_dir()
+    flows, problems = check_path(where)
+    if flow in flows:
+        return flows[flow]
+    place = display_path(where) if flows_path else "the shipped flows"
+    known = ", ".join(sorted(flows)) or "none"
+    message = f"no flow named '{flow}' in {place} (known: {known})"
+    if problems:
+        message += f"; {_unsound(problems, where)}"
+    raise click.ClickException(message)
+
+
+def _unsound(problems: list[Problem], path: Path) -> str:
+    first = str(problems[0]) if problems else f"{display_path(path)}: not a flow"
+    more = f"and {len(problems) - 1} more problem(s); " if len(problems) > 1 else ""
+    return f"{first} ({more}see `presszero check {display_path(path)}`)"
+
+
 def scenario_files(path: Path) -> list[Path]:
     """Return the scenario files at `path`: the file, a folder's scenarios/, or the folder."""
     if path.is_file():
@@ -107,4 +164,4 @@ def _problems(problems: list[Problem]) -> None:
         click.echo(f"FAIL  {problem}")
 
 
-commands: list[click.Command] = [check, test_flows]
+commands: list[click.Command] = [check, test_flows, diagram]

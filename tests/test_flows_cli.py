@@ -24,7 +24,7 @@ scenarios:
 
 
 def test_both_commands_are_offered_for_registration():
-    assert [c.name for c in commands] == ["check", "test-flows"]
+    assert [c.name for c in commands] == ["check", "test-flows", "diagram"]
 
 
 def test_check_with_no_path_proves_the_shipped_flows():

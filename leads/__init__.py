@@ -1,0 +1,1 @@
+"""For support leads: the lead console, the outbound guard, and reports."""
