@@ -16,7 +16,7 @@ from typing import Any
 import redis
 
 from .models import Customer
-from .store import PREFIX, customer_from_stored
+from .store import PREFIX, customer_from_stored, linked_key
 
 TTL_SECONDS = 24 * 3600
 KEEP_RESPONSES = 8
@@ -120,16 +120,20 @@ class ConversationStore:
 
         `fields` are set beside the state (e.g. how the conversation has ended so far).
         """
+        key = self.key(channel, conversation_id)
         extra: list[Any] = [item for pair in (fields or {}).items() for item in pair]
         if customer is not None:
             extra += ["customer", json.dumps(snapshot(customer))]
         if meta is not None:
             extra += ["meta", json.dumps(meta)]
-        return self._commit(
-            keys=[self.key(channel, conversation_id)],
+        result = self._commit(
+            keys=[key],
             args=[turn, json.dumps(state), response, TTL_SECONDS, KEEP_RESPONSES, *extra],
             client=client,
         )
+        if customer is not None:  # so that forgetting the customer erases this too
+            client.sadd(linked_key(self.prefix, customer.id), key, key + ":msgs")
+        return result
 
     def field(self, channel: str, conversation_id: str, name: str) -> str | None:
         """Return one stored field of a conversation, or None."""

@@ -2,7 +2,9 @@
 
 One server per data dir. Whoever finds none running starts it and writes its URL to
 `redis.url`; every other presszero command with the same data dir reads that file and uses
-the same server. The append-only file is on, so data survives a stop.
+the same server. The append-only file is on, and by default fsynced before every reply
+(`appendfsync always`), so a contact or handoff Redis acknowledged survives even a kill -9 of
+Redis or a power cut; `PRESSZERO_REDIS_FSYNC=everysec` trades that for speed.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ class EmbeddedRedis:
         self,
         data_dir: str | os.PathLike[str],
         *,
-        appendfsync: str = "everysec",
+        appendfsync: str = "always",
         port: int | None = None,
     ) -> None:
         self.data_dir = Path(data_dir).resolve()
@@ -181,14 +183,14 @@ def _locked(data_dir: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def embedded_redis(data_dir: str | os.PathLike[str]) -> Iterator[str]:
+def embedded_redis(data_dir: str | os.PathLike[str], appendfsync: str = "always") -> Iterator[str]:
     """Yield the URL of the data dir's Redis, starting one for this block if none runs."""
     path = Path(data_dir).resolve()
     with _locked(path):
         url = running_url(path)
         server = None
         if url is None:
-            server = EmbeddedRedis(path)
+            server = EmbeddedRedis(path, appendfsync=appendfsync)
             url = server.start()
     try:
         yield url

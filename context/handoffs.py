@@ -13,7 +13,7 @@ from typing import Any
 
 import redis
 
-from .store import PREFIX
+from .store import PREFIX, linked_key
 
 STATUSES = ("waiting", "claimed", "resolved", "callback")
 KEEP_SECONDS = 30 * 24 * 3600  # resolved handoffs stay readable for a month
@@ -40,6 +40,25 @@ class HandoffStore:
         body = {"id": handoff_id, "status": "waiting", "opened_at": _iso(now), **record}
         client.set(self.key(handoff_id), json.dumps(body, default=str))
         client.zadd(self.index, {handoff_id: now.timestamp()}, nx=True)
+        if record.get("customer_id"):
+            client.sadd(self.by_customer(record["customer_id"]), handoff_id)
+            client.sadd(linked_key(self.prefix, record["customer_id"]), self.key(handoff_id))
+
+    def by_customer(self, customer_id: str) -> str:
+        """Return the key of a customer's open handoffs (under the customer's hash tag)."""
+        return f"{self.prefix}:c:{{{customer_id}}}:handoffs"
+
+    def open_for(self, customer_id: str) -> list[str]:
+        """Return the ids of the customer's handoffs not yet resolved."""
+        ids = [i.decode() for i in self.redis.smembers(self.by_customer(customer_id))]
+        if not ids:
+            return []
+        raws = self.redis.mget([self.key(i) for i in ids])
+        return [
+            i
+            for i, raw in zip(ids, raws, strict=True)
+            if raw and json.loads(raw).get("status") != "resolved"
+        ]
 
     def open(self, handoff_id: str, record: Mapping[str, Any], now: datetime) -> None:
         """Open (or refresh) the handoff for a conversation."""
@@ -67,6 +86,8 @@ class HandoffStore:
                     if record.get("status") == "resolved":
                         pipe.zrem(self.index, handoff_id)
                         pipe.expire(key, KEEP_SECONDS)
+                        if record.get("customer_id"):
+                            pipe.srem(self.by_customer(record["customer_id"]), handoff_id)
                     pipe.execute()
                     return record
                 except redis.WatchError:

@@ -22,6 +22,8 @@ Party = Literal["company", "customer"]
 
 PLAN_STATUSES: tuple[str, ...] = get_args(PlanStatus)
 CONTACT_OUTCOMES: tuple[str, ...] = get_args(ContactOutcome)
+# What the outbound guard decided about an automated message (channel "automation" only).
+AUTOMATION_OUTCOMES = ("allowed", "suppressed", "replaced")
 APPOINTMENT_STATUSES: tuple[str, ...] = get_args(AppointmentStatus)
 CHANNELS: tuple[str, ...] = get_args(Channel)
 PARTIES: tuple[str, ...] = get_args(Party)
@@ -191,11 +193,13 @@ class Contact:
         _object(
             data, where, ("at", "channel", "reason", "outcome", "ref"), ("at", "channel", "outcome")
         )
+        channel = _choice(data, "channel", f"{where}.channel", CHANNELS)
+        outcomes = AUTOMATION_OUTCOMES if channel == "automation" else CONTACT_OUTCOMES
         return cls(
             at=parse_time(data["at"], f"{where}.at"),
-            channel=_choice(data, "channel", f"{where}.channel", CHANNELS),  # type: ignore[arg-type]
+            channel=channel,  # type: ignore[arg-type]
             reason=_str(data, "reason", f"{where}.reason", required=False),
-            outcome=_choice(data, "outcome", f"{where}.outcome", CONTACT_OUTCOMES),  # type: ignore[arg-type]
+            outcome=_choice(data, "outcome", f"{where}.outcome", outcomes),  # type: ignore[arg-type]
             ref=_str(data, "ref", f"{where}.ref", required=False),
         )
 

@@ -102,6 +102,14 @@ return old and 1 or 0
 """
 
 
+def linked_key(prefix: str, customer_id: str) -> str:
+    """Return the set of other keys holding this customer's data (calls, chats, handoffs).
+
+    `forget` erases every key listed there, so nothing about a customer outlives them.
+    """
+    return f"{prefix}:c:{{{customer_id}}}:linked"
+
+
 class UnknownCustomer(LookupError):
     """No customer has this id."""
 
@@ -241,6 +249,9 @@ class ContextStore:
         existed = bool(
             self._unindex(keys=[self.customer_key(customer_id)], args=[self.prefix, customer_id])
         )
+        linked = [k.decode() for k in self.redis.smembers(linked_key(self.prefix, customer_id))]
+        if linked:
+            self.redis.delete(*linked)
         pattern = _glob_escape(self.customer_key(customer_id)) + "*"
         doomed = list(self.redis.scan_iter(match=pattern, count=1000))
         if doomed:

@@ -10,34 +10,57 @@ import redis
 from flask import Flask, current_app, jsonify
 
 from presszero.chat.blueprint import bp as chat_bp
+from presszero.chat.inbox import bp as inbox_bp
+from presszero.chat.service import ChatService
+from presszero.context.agents import AgentStore
 from presszero.context.clock import Clock, SystemClock
 from presszero.context.conversations import ConversationStore
 from presszero.context.embedded import running_url
 from presszero.context.handoffs import HandoffStore
+from presszero.context.limits import RateLimiter, parse_limits
 from presszero.context.store import ContextStore
+from presszero.flows.guard import read_guard
+from presszero.flows.yamlsrc import FlowError
+from presszero.leads.api import bp as automation_bp
+from presszero.leads.automation import OutboundGuard
+from presszero.leads.console import bp as leads_bp
+from presszero.leads.rules import guard_path
 from presszero.voice import signature
 from presszero.voice.blueprint import bp as voice_bp
 from presszero.voice.calls import VoiceLine
 from presszero.voice.twiml import Target
 
-from . import metrics
+from . import logmask, metrics
 from .config import DEFAULTS, ConfigError, from_environ
 from .flowset import FlowSet
+from .secrets_file import setting_or_data_secret
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Return the presszero WSGI app, configured from defaults, environment, then `config`."""
+    logmask.install()
     app = Flask(__name__)
     app.config.from_mapping(DEFAULTS)
     app.config.from_mapping(from_environ(os.environ))
     if config:
         app.config.from_mapping(config)
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
+    app.secret_key = setting_or_data_secret(app.config, "SECRET_KEY", "secret-key")
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=_behind_tls(app.config),
+        PERMANENT_SESSION_LIFETIME=12 * 3600,
+    )
     clock = app.config.get("PRESSZERO_CLOCK") or SystemClock()
     init_store(app, clock)
     init_channels(app, clock)
     app.register_blueprint(voice_bp)
     app.register_blueprint(chat_bp)
+    app.register_blueprint(inbox_bp)
+    app.register_blueprint(leads_bp)
+    app.register_blueprint(automation_bp)
     app.add_url_rule("/healthz", "healthz", healthz)
     metrics.init_app(app)
     return app
@@ -71,15 +94,43 @@ def init_channels(app: Flask, clock: Clock) -> None:
     store: ContextStore = app.extensions["presszero.store"]
     flows = FlowSet.from_config(app.config)
     app.extensions["presszero.flows"] = flows
+
+    @app.before_request
+    def _pick_up_edited_flows() -> None:
+        flows.refresh()  # an edited file is checked first; a broken one is never served
+
     app.config["PRESSZERO_VOICE_TOKEN"] = signature.auth_token(app.config)
+    conversations = ConversationStore(store.redis)
+    handoffs = HandoffStore(store.redis)
+    agents = AgentStore(store.redis)
+    app.extensions["presszero.handoffs"] = handoffs
+    app.extensions["presszero.agents"] = agents
     app.extensions["presszero.voice"] = VoiceLine(
-        store,
-        ConversationStore(store.redis),
-        HandoffStore(store.redis),
-        flows,
-        clock,
+        store, conversations, handoffs, flows, clock,
         Target(dial=app.config["PRESSZERO_AGENT_NUMBER"]),
+    )  # fmt: skip
+    identity_secret = setting_or_data_secret(
+        app.config, "PRESSZERO_CHAT_SECRET", "chat-identity-secret"
     )
+    try:
+        per_sender, per_address = parse_limits(app.config["PRESSZERO_CHAT_LIMITS"])
+    except ValueError as exc:
+        raise ConfigError(f"PRESSZERO_CHAT_LIMITS: {exc}") from None
+    limiter = RateLimiter(store.redis, per_sender=per_sender, per_address=per_address)
+    app.extensions["presszero.chat"] = ChatService(
+        store, conversations, handoffs, agents, flows, clock, identity_secret, limiter
+    )
+    try:
+        rules = read_guard(guard_path(app.config))
+    except FlowError as exc:
+        raise ConfigError(f"PRESSZERO_GUARD_RULES: the rules do not load:\n{exc}") from None
+    app.extensions["presszero.guard"] = OutboundGuard(store, handoffs, rules, clock)
+
+
+def _behind_tls(config: Mapping[str, Any]) -> bool:
+    """Return True when the public URL is https (then cookies are sent over TLS only)."""
+    public = str(config.get("PRESSZERO_PUBLIC_URL") or "")
+    return public.startswith("https://") or bool(config.get("PRESSZERO_SECURE_COOKIES"))
 
 
 def get_store() -> ContextStore:

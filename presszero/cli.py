@@ -46,13 +46,14 @@ def serve(host: str, port: int, workers: int, demo: bool, dev: bool) -> None:
             with open_store(url) as store:
                 load_demo(store)
         click.echo(f"presszero on http://{host}:{port}  (Redis: {url.split('@')[-1]})", err=True)
+        app_config = {"REDIS_URL": url, "PRESSZERO_DEMO": demo or config["PRESSZERO_DEMO"]}
         if dev:
-            create_app({"REDIS_URL": url}).run(host=host, port=port, debug=True)
+            create_app(app_config).run(host=host, port=port, debug=True)
             return
         from .server import GunicornServer
 
         GunicornServer(
-            lambda: create_app({"REDIS_URL": url}),
+            lambda: create_app(app_config),
             {"bind": f"{host}:{port}", "workers": workers},
         ).run()
 
@@ -162,10 +163,13 @@ def _when(moment: datetime | None, now: datetime) -> str:
 
 
 def _register_channel_commands() -> None:
-    from presszero.flows.cli import commands
+    from presszero.chat.action_server import commands as action_commands
+    from presszero.chat.cli import commands as chat_commands
+    from presszero.flows.cli import commands as flow_commands
+    from presszero.leads.cli import commands as lead_commands
     from presszero.voice.cli import call
 
-    for command in [*commands, call]:
+    for command in [*flow_commands, call, *chat_commands, *action_commands, *lead_commands]:
         main.add_command(command)
 
 

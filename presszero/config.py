@@ -8,14 +8,22 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     "REDIS_URL": "",  # empty: use the embedded Redis of PRESSZERO_DATA_DIR
     "PRESSZERO_DATA_DIR": "./var",
+    "PRESSZERO_REDIS_FSYNC": "always",  # the embedded Redis' appendfsync policy
     "PRESSZERO_DEFAULT_REGION": "US",
     "PRESSZERO_PUBLIC_URL": "",
     "PRESSZERO_TRUST_PROXY": False,
     "TWILIO_AUTH_TOKEN": "",
+    "PRESSZERO_CHAT_LIMITS": "30/60,600/60",  # messages per seconds: per sender, per address
+    "PRESSZERO_SUPPORT_PHONE": "",  # the number chat visitors are told to call when chat fails
     "PRESSZERO_AGENT_NUMBER": "",  # Dial target for handoffs; empty: Enqueue to the queue
     "PRESSZERO_FLOWS": "",  # a flow file or folder; empty: the shipped flows
     "PRESSZERO_FLOW": "support",  # the flow a new call or chat starts in
-    "SECRET_KEY": "",
+    "SECRET_KEY": "",  # signs console sessions; empty: a secret kept in the data dir
+    "PRESSZERO_CHAT_SECRET": "",  # HMAC secret shared with the website for identity tokens
+    "PRESSZERO_SECURE_COOKIES": False,  # 1: session cookies only over https
+    "PRESSZERO_DEMO": False,  # 1: the demo chat page may sign in demo customers
+    "PRESSZERO_AUTOMATION_KEY": "",  # API key for POST /automation/check; empty: API off
+    "PRESSZERO_GUARD_RULES": "",  # the outbound guard's rules; empty: the shipped ones
 }
 
 _BOOLEANS = {

@@ -32,7 +32,10 @@ def redis_url_for(config: dict[str, Any]) -> Iterator[str]:
         yield config["REDIS_URL"]
         return
     try:
-        with embedded_redis(config["PRESSZERO_DATA_DIR"]) as url:
+        fsync = config["PRESSZERO_REDIS_FSYNC"]
+        if fsync not in ("always", "everysec", "no"):
+            raise click.ClickException("PRESSZERO_REDIS_FSYNC must be always, everysec or no")
+        with embedded_redis(config["PRESSZERO_DATA_DIR"], fsync) as url:
             yield url
     except EmbeddedRedisError as exc:
         raise click.ClickException(str(exc)) from None

@@ -20,6 +20,8 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             "timeout": 30,
             "graceful_timeout": 10,
             "accesslog": "-",
+            # The path without its query: no identifiers from query strings in the log.
+            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
             "child_exit": _child_exit,
             **options,
         }

@@ -152,6 +152,14 @@ def test_serve_demo_answers_calls_on_redis_that_other_commands_share(tmp_path: P
         )  # fmt: skip
         assert unsigned.returncode == 1
         assert "answered 403" in unsigned.stderr
+        chatted = subprocess.run(
+            [PRESSZERO, "chat", "--url", url, "--as", "+15550100002"], input="agent\n",
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert chatted.returncode == 0, chatted.stderr
+        assert "bot: Hi Dana. I can see your Silver Health plan was cancelled" in chatted.stdout
+        assert "[/agent] Talk to a person" in chatted.stdout
+        assert "no one is free" in chatted.stdout  # no agent is signed in
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)

@@ -172,7 +172,7 @@ class VoiceLine:
             pipe, CHANNEL, sid, turn, result.state.to_dict(), response, customer, meta,
             {"outcome": outcome} if outcome else None,
         )  # fmt: skip
-        queue_events(pipe, CHANNEL, sid, flow.name, result.events, now)
+        queue_events(pipe, CHANNEL, sid, flow.name, result.events, now, started=state is None)
         for action in result.actions:
             if isinstance(action, Handoff | Callback | Voicemail):
                 self.handoffs.queue_open(pipe, f"{CHANNEL}:{sid}", handoff_record(action), now)

@@ -1,0 +1,47 @@
+"""Phone numbers and email addresses never reach the logs in full.
+
+Installed once per process as the log record factory, so every record — ours, Flask's,
+gunicorn's access log — is masked when it is made, whatever handler writes it later.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from typing import Any
+
+_PHONE = re.compile(r"(?<![\w/])\+?\d[\d\s().-]{6,18}\d(?!\w)")
+_EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_installed = False
+
+
+def mask(text: str) -> str:
+    """Return `text` with phones cut to their last two digits and emails to a first letter."""
+    text = _EMAIL.sub(r"\1***@\2", text)
+    return _PHONE.sub(_phone, text)
+
+
+def _phone(match: re.Match[str]) -> str:
+    found = match.group()
+    if _DATE.match(found) or len(re.sub(r"\D", "", found)) < 7:
+        return found  # a date or a short number, not a phone
+    return "…" + re.sub(r"\D", "", found)[-2:]
+
+
+def install() -> None:
+    """Mask every log record this process makes from now on."""
+    global _installed
+    if _installed:
+        return
+    make = logging.getLogRecordFactory()
+
+    def masked(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        with contextlib.suppress(Exception):  # a record we cannot format is logging's to report
+            record.msg, record.args = mask(record.getMessage()), ()
+        return record
+
+    logging.setLogRecordFactory(masked)
+    _installed = True

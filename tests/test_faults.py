@@ -1,0 +1,205 @@
+"""Faults with a real Redis process: killed, down, restarted; and a gunicorn worker killed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from builders import record
+from freezegun import freeze_time
+from test_chat_api import OPEN
+from twilio_client import TOKEN, Call, first_say, reaches_a_person
+
+from presszero.context.embedded import EmbeddedRedis, free_port
+from presszero.context.handoffs import HandoffStore
+from presszero.context.models import Customer
+from presszero.context.store import ContextStore
+from presszero.logmask import mask
+from presszero.voice.simulator import SimulatedCall
+
+PRESSZERO = str(Path(sys.executable).with_name("presszero"))
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Any:
+    """A Redis of this test's own, to kill and restart on the same port and data."""
+    servers: list[EmbeddedRedis] = []
+    port = free_port()
+
+    def start() -> EmbeddedRedis:
+        server = EmbeddedRedis(tmp_path / "redis", port=port)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@freeze_time(OPEN)
+def test_redis_down_before_a_call_still_reaches_a_person(make_app: Any):
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    root = Call(app.test_client(), caller="+15550100002").start()
+    assert reaches_a_person(root)
+    assert "something went wrong" in first_say(root)
+
+
+@freeze_time(OPEN)
+def test_chat_and_health_say_so_while_redis_is_down_and_recover_without_a_restart(
+    make_app: Any, own_redis: Any
+):
+    server = own_redis()
+    app = make_app(REDIS_URL=server.url, PRESSZERO_SUPPORT_PHONE="+1 555 010 9000")
+    client = app.test_client()
+    body = {"sender": "web-visitor-faults", "message": "hi"}
+    assert client.post("/webhooks/rest/webhook", json=body).status_code == 200
+    server.kill()
+    assert client.get("/healthz").status_code == 503
+    reply = client.post("/webhooks/rest/webhook", json={**body, "message": "agent"})
+    assert reply.status_code == 200
+    [message] = reply.get_json()
+    assert "call us on +1 555 010 9000" in message["text"]
+    assert {"title": "Talk to a person", "payload": "/agent"} in message["buttons"]
+    assert client.get("/chat/poll?sender=web-visitor-faults").status_code == 503
+    own_redis()  # back, on the same port, from the same append-only file
+    assert client.get("/healthz").status_code == 200
+    assert reaches_a_person(Call(client).start()) is False  # a normal call again: a menu
+    again = client.post("/webhooks/rest/webhook", json={**body, "sender": "web-visitor-after"})
+    assert "Thanks for getting in touch" in again.get_json()[0]["text"]
+
+
+def test_acknowledged_contacts_and_handoffs_survive_a_kill_9_of_redis(own_redis: Any):
+    server = own_redis()
+    store = ContextStore(redis.Redis.from_url(server.url))
+    handoffs = HandoffStore(store.redis)
+    store.upsert([Customer.from_dict(record())])
+    now = store.clock.now()
+    for i in range(200):
+        assert store.record_contact("cus_2001", store.new_contact("voice", "handoff", ref=f"CA{i}"))
+        handoffs.open(f"voice:CA{i}", {"customer_id": "cus_2001", "reason": "test"}, now)
+    server.kill()  # kill -9: no chance to flush anything more
+    store.redis.close()
+    restarted = own_redis()
+    after = ContextStore(redis.Redis.from_url(restarted.url))
+    customer = after.get("cus_2001")
+    assert customer is not None
+    exported = next(iter(after.export()))
+    assert len(exported.contacts) == 200
+    assert len(HandoffStore(after.redis).waiting(limit=1000)) == 200
+
+
+def wait_healthy(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz") as reply:
+                if json.load(reply)["status"] == "ok":
+                    return
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "the server did not come up"
+        time.sleep(0.2)
+
+
+def workers_of(master: int) -> set[int]:
+    out = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True
+    )
+    return {int(p) for p in out.stdout.split()}
+
+
+def test_a_gunicorn_worker_killed_between_turns_does_not_lose_the_call(
+    redis_url: str, tmp_path: Path
+):
+    port = free_port()
+    flows = str(always_open(tmp_path))
+    env = {**os.environ, "REDIS_URL": redis_url, "TWILIO_AUTH_TOKEN": TOKEN,
+           "PRESSZERO_DATA_DIR": str(tmp_path), "PRESSZERO_FLOWS": flows}  # fmt: skip
+    server = subprocess.Popen(
+        [PRESSZERO, "serve", "--demo", "--port", str(port), "--workers", "2"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url)
+        before = workers_of(server.pid)
+        assert len(before) == 2
+        killed: set[int] = set()
+
+        def answer(prompt: str) -> str | None:
+            if not killed:  # after the greeting: kill every worker that could have served it
+                for pid in before:
+                    os.kill(pid, signal.SIGKILL)
+                killed.update(before)
+                deadline = time.monotonic() + 20
+                while len(workers_of(server.pid) - killed) < 1:
+                    assert time.monotonic() < deadline, "gunicorn did not start new workers"
+                    time.sleep(0.1)
+                wait_healthy(url)
+                return "1"
+            return "0"
+
+        log = SimulatedCall(url, TOKEN, caller="+15550100001").run(answer)
+        assert workers_of(server.pid).isdisjoint(killed)
+        assert any("To pay or update your card" in said for said in log.heard)  # turn 2: billing
+        assert log.ended_with in ("dial", "enqueue")
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+
+
+def always_open(tmp_path: Path) -> Path:
+    """Return a copy of the shipped flows whose line never closes (tests at any hour)."""
+    from presszero.flows.library import library_dir
+
+    source = (library_dir() / "support.yaml").read_text()
+    start = source.index("hours:")
+    end = source.index("greeting:")
+    hours = ('hours:\n  timezone: America/New_York\n'
+             '  open: {mon-sun: "00:00-24:00"}\n  after_hours: callback\n\n')  # fmt: skip
+    folder = tmp_path / "flows"
+    folder.mkdir()
+    (folder / "support.yaml").write_text(source[:start] + hours + source[end:])
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("line", "masked"),
+    [
+        ("call from +15550100002 failed", "call from …02 failed"),
+        ("visitor (555) 010-0002 asked", "visitor (…02 asked"),
+        ("mail dana@example.com", "mail d***@example.com"),
+        ("at 2026-11-23 19:05:37 turn 3", "at 2026-11-23 19:05:37 turn 3"),
+    ],
+)
+def test_phones_and_emails_are_masked_in_logs(line: str, masked: str):
+    assert mask(line) == masked
+
+
+def test_the_access_log_of_a_real_server_masks_phones_and_drops_query_strings(
+    redis_url: str, tmp_path: Path
+):
+    port = free_port()
+    env = {**os.environ, "REDIS_URL": redis_url, "PRESSZERO_DATA_DIR": str(tmp_path)}
+    server = subprocess.Popen(
+        [PRESSZERO, "serve", "--demo", "--port", str(port), "--workers", "1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}")
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/chat?as=%2B15550100002").close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=30)[0]
+    assert '"GET /chat"' in output
+    assert "5550100002" not in output
