@@ -493,7 +493,7 @@ def test_the_actions_command_serves_the_webhook_until_interrupted(
     script = "from presszero.chat.action_server import actions; actions()"
     server = subprocess.Popen(
         [sys.executable, "-c", script, "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=tmp_path,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
@@ -521,13 +521,13 @@ def test_the_actions_command_serves_the_webhook_until_interrupted(
     assert code == 0
 
 
-def test_the_actions_command_loads_without_importing_rasa_sdk_or_sanic():
+def test_the_actions_command_loads_without_importing_rasa_sdk_or_sanic(tmp_path: Path):
     # cli.py registers it for every `presszero` command; only `presszero actions` pays for them.
     check = (
         "import sys, presszero.chat.action_server\n"
         "print(sorted({'rasa_sdk', 'sanic'} & set(sys.modules)))"
     )
     found = subprocess.run(
-        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, cwd=tmp_path
     )
     assert (found.returncode, found.stdout.strip()) == (0, "[]")

@@ -200,7 +200,7 @@ def test_no_two_boxes_overlap_and_all_fit_in_the_picture():
             assert apart or a[1] + a[3] <= b[1] or b[1] + b[3] <= a[1], (a, b)
 
 
-def test_the_same_flow_draws_the_same_svg_whatever_the_hash_seed():
+def test_the_same_flow_draws_the_same_svg_whatever_the_hash_seed(tmp_path):
     script = (
         "from presszero.flows.library import shipped_flow\n"
         "from presszero.flows.diagram import to_svg\n"
@@ -213,6 +213,7 @@ def test_the_same_flow_draws_the_same_svg_whatever_the_hash_seed():
             capture_output=True,
             text=True,
             check=True,
+            cwd=tmp_path,  # outside the checkout: the installed package is what runs
         ).stdout
         for seed in ("1", "2")
     }
