@@ -33,6 +33,7 @@ from playwright.sync_api import (
 
 from presszero.context.embedded import EmbeddedRedis, free_port
 from presszero.flows.library import library_dir
+from presszero.voice.simulator import SimulatedCall, scripted
 
 PRESSZERO = str(Path(sys.executable).with_name("presszero"))
 CHROMIUM = "/usr/bin/chromium"
@@ -42,6 +43,8 @@ CHROMIUM_ARGS = [
 ]  # fmt: skip
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 AGENT, PASSWORD = "alex", "correct horse battery"
+LEAD = "lena"
+TOKEN = "browser-test-twilio-token"
 DANA = "/chat?as=%2B15550100002"  # the demo customer whose plan the company cancelled
 TIMEOUT = 10_000  # ms: the widget polls every 2 s and the inbox every 4 s
 
@@ -60,12 +63,14 @@ def server(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory
         "REDIS_URL": redis_server.url,
         "PRESSZERO_DATA_DIR": str(tmp / "data"),
         "PRESSZERO_FLOWS": str(always_open_flow(tmp)),
+        "TWILIO_AUTH_TOKEN": TOKEN,
     }
-    added = subprocess.run(
-        [PRESSZERO, "agent", "add", AGENT, "--password-stdin"], input=PASSWORD + "\n",
-        env=env, capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
-    assert added.returncode == 0, added.stderr
+    for name, role in ((AGENT, "agent"), (LEAD, "lead")):
+        added = subprocess.run(
+            [PRESSZERO, "agent", "add", name, "--role", role, "--password-stdin"],
+            input=PASSWORD + "\n", env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
     port = free_port()
     with (tmp / "serve.log").open("w") as log:
         process = subprocess.Popen(
@@ -159,12 +164,13 @@ def refuse(dialog: Dialog, errors: list[str]) -> None:
     dialog.dismiss()
 
 
-def sign_in(page: Page) -> None:
+def sign_in(page: Page, name: str = AGENT) -> None:
     page.goto("/agent/login")
-    page.get_by_label("Name").fill(AGENT)
+    page.get_by_label("Name").fill(name)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Waiting for a person")).to_be_visible()
+    landing = "Waiting for a person" if name == AGENT else "Flows"
+    expect(page.get_by_role("heading", name=landing)).to_be_visible()
 
 
 def widget_log(page: Page) -> Locator:
@@ -268,3 +274,31 @@ def test_markup_a_visitor_types_is_shown_as_text_in_the_widget_and_the_inbox(ope
     agent.get_by_role("button", name="Send reply").click()
     expect(chat.locator(".pz-agent")).to_contain_text("<b>bold</b> & <script>alert(2)</script>")
     assert chat.locator("b, script").count() == 0
+
+
+def test_a_lead_sees_the_flow_diagram_and_the_steps_where_callers_escape(
+    open_tab: OpenTab, server: str
+):
+    lead = open_tab().page
+    sign_in(lead, LEAD)
+    lead.get_by_role("link", name="support").click()
+    expect(lead.get_by_role("heading", name="support", level=1)).to_be_visible()
+    main_row = lead.locator(
+        "#steps tbody tr", has=lead.locator("td", has_text=re.compile("^main$"))
+    )
+    before = int(main_row.locator("td").nth(2).inner_text())  # other tests here chat too
+    for script in (["0"], ["0"], ["0"], ["9", "9"], ["1", "0"]):
+        SimulatedCall(server, TOKEN, caller="+15550109999").run(scripted(script))
+    lead.reload()
+    diagram = lead.locator("#diagram")
+    expect(diagram).to_be_visible()
+    lead.wait_for_function("document.querySelector('#diagram').naturalWidth > 0")
+    rows = lead.locator("#steps tbody tr")
+    expect(rows.first.locator("td").first).to_have_text("main")
+    expect(main_row.locator("td").nth(2)).to_have_text(str(before + 4))  # three 0s, two misses
+    expect(lead.locator("#steps")).to_contain_text("pressed 0")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    lead.screenshot(path=SCREENSHOTS / "lead-console.png", full_page=True)
+    agent = open_tab().page
+    sign_in(agent)
+    assert agent.request.get(f"{server}/leads").status == 403  # agents cannot open it
