@@ -81,7 +81,10 @@ def webhook() -> Any:
             reply = error(429, f"too many messages; try again in {limited} seconds")
             return reply[0], 429, {"Retry-After": str(limited)}
         replies = chat().receive(sender, message, metadata)
-    except Exception:  # Redis gone, or a bug: the visitor still gets a way to a person
+    except redis.ConnectionError as exc:  # an outage: one line, not a traceback per message
+        log.warning("chat turn failed, Redis unavailable (%s); offering a person", exc)
+        return jsonify([fallback_reply(sender)])
+    except Exception:  # a bug: the visitor still gets a way to a person
         log.exception("chat turn failed; telling the visitor how to reach a person")
         return jsonify([fallback_reply(sender)])
     return jsonify([r.to_rasa(sender) for r in replies])
@@ -111,8 +114,8 @@ def poll() -> Any:
     service = chat()
     try:
         return jsonify(messages=service.transcript(sender, after), **service.status(sender))
-    except redis.RedisError:
-        return error(503, "the chat is having trouble; try again in a minute")
+    except redis.RedisError:  # keep the widget polling: the person may still be there
+        return jsonify(messages=[], status="unavailable", queue_position=None, agent=None)
 
 
 @bp.get("/chat/widget.js")

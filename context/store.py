@@ -1,105 +1,29 @@
 """The customer-context store on Redis.
 
 Every key of one customer carries the customer id as a hash tag (`pz:c:{cus_1002}`), so a
-customer's keys live together on one Redis Cluster slot. Lookups are one round trip: a
-server-side script resolves phone or email to the id and returns the profile and the
-recent contact log together.
+customer's keys live together on one Redis Cluster slot. On one Redis a lookup is one round
+trip: a server-side script resolves phone or email to the id and returns the profile and the
+recent contact log together. On a cluster the phone or email index lives in another slot, so
+a lookup by phone or email reads the index first (two round trips), and an import writes each
+customer's keys and the index entries separately.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC
 from typing import Any
 
-import redis
-
+from . import scripts
 from .clock import Clock, SystemClock
-from .models import (
-    NO_PLAN,
-    Appointment,
-    Cancellation,
-    Contact,
-    Customer,
-    Plan,
-    RecordError,
-)
+from .connect import REDIS_ERRORS, RedisClient, is_cluster, mget, run_script
+from .models import Contact, Customer
 from .phones import try_normalise_phone
+from .stored import customer_from_stored
 
 PREFIX = "pz"
 RECENT_CONTACTS = 200  # how much of the log a lookup returns; older entries stay stored
-
-_LOOKUP = """
-local id = ARGV[2]
-if ARGV[1] ~= 'id' then
-  id = redis.call('GET', ARGV[4] .. ':' .. ARGV[1] .. ':' .. ARGV[2])
-  if not id then return false end
-end
-local base = ARGV[4] .. ':c:{' .. id .. '}'
-local profile = redis.call('GET', base)
-if not profile then return false end
-return {profile, redis.call('LRANGE', base .. ':log', -tonumber(ARGV[3]), -1)}
-"""
-
-# KEYS: profile, log, seen. ARGV: key, contact json.
-_RECORD = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-if redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 0 end
-redis.call('RPUSH', KEYS[2], ARGV[2])
-return 1
-"""
-
-# KEYS: profile, log, seen. ARGV: prefix, id, profile json, phones json, email, then
-# (contact key, contact json) pairs. Index entries the new profile no longer has are dropped.
-_UPSERT = """
-local prefix, id = ARGV[1], ARGV[2]
-local old = redis.call('GET', KEYS[1])
-if old then
-  local o = cjson.decode(old)
-  for _, p in ipairs(o.phones) do
-    local k = prefix .. ':phone:' .. p
-    if redis.call('GET', k) == id then redis.call('DEL', k) end
-  end
-  if type(o.email) == 'string' and o.email ~= '' then
-    local k = prefix .. ':email:' .. o.email
-    if redis.call('GET', k) == id then redis.call('DEL', k) end
-  end
-end
-redis.call('SET', KEYS[1], ARGV[3])
-for _, p in ipairs(cjson.decode(ARGV[4])) do
-  redis.call('SET', prefix .. ':phone:' .. p, id)
-end
-if ARGV[5] ~= '' then redis.call('SET', prefix .. ':email:' .. ARGV[5], id) end
-redis.call('SADD', prefix .. ':customers', id)
-local added = 0
-for i = 6, #ARGV, 2 do
-  if redis.call('SADD', KEYS[3], ARGV[i]) == 1 then
-    redis.call('RPUSH', KEYS[2], ARGV[i + 1])
-    added = added + 1
-  end
-end
-return added
-"""
-
-# KEYS: profile. ARGV: prefix, id. Drops the index entries that point at this customer.
-_UNINDEX = """
-local prefix, id = ARGV[1], ARGV[2]
-local old = redis.call('GET', KEYS[1])
-if old then
-  local o = cjson.decode(old)
-  for _, p in ipairs(o.phones) do
-    local k = prefix .. ':phone:' .. p
-    if redis.call('GET', k) == id then redis.call('DEL', k) end
-  end
-  if type(o.email) == 'string' and o.email ~= '' then
-    local k = prefix .. ':email:' .. o.email
-    if redis.call('GET', k) == id then redis.call('DEL', k) end
-  end
-end
-redis.call('SREM', prefix .. ':customers', id)
-return old and 1 or 0
-"""
 
 
 def linked_key(prefix: str, customer_id: str) -> str:
@@ -115,11 +39,11 @@ class UnknownCustomer(LookupError):
 
 
 class ContextStore:
-    """Customers, their contact log and the indexes that find them, in one Redis."""
+    """Customers, their contact log and the indexes that find them, in Redis or a cluster."""
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: RedisClient,
         clock: Clock | None = None,
         *,
         region: str = "US",
@@ -129,10 +53,13 @@ class ContextStore:
         self.clock = clock or SystemClock()
         self.region = region
         self.prefix = prefix
-        self._lookup = client.register_script(_LOOKUP)
-        self._record = client.register_script(_RECORD)
-        self._upsert = client.register_script(_UPSERT)
-        self._unindex = client.register_script(_UNINDEX)
+        self.cluster = is_cluster(client)
+        self._lookup = client.register_script(scripts.LOOKUP)
+        self._record = client.register_script(scripts.RECORD)
+        self._upsert = client.register_script(scripts.UPSERT)
+        self._unindex = client.register_script(scripts.UNINDEX)
+        self._save = client.register_script(scripts.SAVE)
+        self._drop_index = client.register_script(scripts.DROP_INDEX)
 
     # -- keys -----------------------------------------------------------------------------
 
@@ -142,6 +69,9 @@ class ContextStore:
     def _keys(self, customer_id: str) -> list[str]:
         base = self.customer_key(customer_id)
         return [base, f"{base}:log", f"{base}:seen"]
+
+    def _index_key(self, kind: str, value: str) -> str:
+        return f"{self.prefix}:{kind}:{value}"
 
     # -- lookups --------------------------------------------------------------------------
 
@@ -171,7 +101,14 @@ class ContextStore:
     def _find(self, kind: str, value: str) -> Customer | None:
         if not value:
             return None
-        found = self._lookup(args=[kind, value, RECENT_CONTACTS, self.prefix])
+        if kind != "id" and self.cluster:
+            # The index entry lives in another slot than the customer: read it first.
+            owner = self.redis.get(self._index_key(kind, value))
+            if owner is None:
+                return None
+            kind, value = "id", owner.decode()
+        keys = self._keys(value)[:2] if kind == "id" else []
+        found = run_script(self._lookup, keys, [kind, value, RECENT_CONTACTS, self.prefix])
         if not found:
             return None
         profile, log = found
@@ -193,12 +130,12 @@ class ContextStore:
         return result == 1
 
     def new_contact(
-        self, channel: str, outcome: str, *, reason: str = "", ref: str = ""
+        self, channel: str, outcome: str, *, reason: str = "", ref: str = "", at: str | None = None
     ) -> Contact:
-        """Return a contact stamped with the store's clock."""
+        """Return a contact stamped with the store's clock (or with `at`, an ISO time)."""
         return Contact.from_dict(
             {
-                "at": self.clock.now().astimezone(UTC).isoformat(),
+                "at": at or self.clock.now().astimezone(UTC).isoformat(),
                 "channel": channel,
                 "reason": reason,
                 "outcome": outcome,
@@ -218,37 +155,71 @@ class ContextStore:
     def upsert(self, customers: Iterable[Customer], *, batch: int = 500) -> int:
         """Write these customers (pipelined); return how many contacts were new."""
         added = 0
-        pipe = self.redis.pipeline(transaction=False)
-        pending = 0
+        pending: list[Customer] = []
         for customer in customers:
-            self._queue_upsert(pipe, customer)
-            pending += 1
-            if pending >= batch:
-                added += sum(pipe.execute())
-                pending = 0
+            pending.append(customer)
+            if len(pending) >= batch:
+                added += self._write(pending)
+                pending = []
         if pending:
-            added += sum(pipe.execute())
+            added += self._write(pending)
         return added
 
-    def _queue_upsert(self, pipe: Any, customer: Customer) -> None:
-        profile = customer.to_dict()
-        del profile["contacts"]
-        args: list[Any] = [
-            self.prefix,
-            customer.id,
-            json.dumps(profile),
-            json.dumps(list(customer.phones)),
-            customer.email,
-        ]
-        for contact in customer.contacts:
-            args += [contact.key, json.dumps(contact.to_dict())]
-        self._upsert(keys=self._keys(customer.id), args=args, client=pipe)
+    def _write(self, customers: Sequence[Customer]) -> int:
+        pipe = self.redis.pipeline(transaction=False)
+        if not self.cluster:  # one script per customer keeps record and indexes in step
+            for customer in customers:
+                self._upsert(
+                    keys=self._keys(customer.id),
+                    args=[self.prefix, customer.id, *_profile_args(customer)],
+                    client=pipe,
+                )
+            return sum(pipe.execute())
+        # On a cluster: each customer's own keys first, then the index entries (other slots).
+        for customer in customers:
+            profile, _, _, *contacts = _profile_args(customer)
+            run_script(self._save, self._keys(customer.id), [profile, *contacts], pipe)
+        saved = pipe.execute()
+        for customer, (_, replaced) in zip(customers, saved, strict=True):
+            self._queue_reindex(pipe, customer.id, replaced, customer)
+        pipe.execute()
+        return sum(added for added, _ in saved)
+
+    def _queue_reindex(
+        self, pipe: Any, customer_id: str, replaced: bytes | None, customer: Customer | None
+    ) -> None:
+        """Queue the index changes from the `replaced` profile to `customer` (None: forgotten)."""
+        old = json.loads(replaced) if replaced else {}
+        stale = {self._index_key("phone", p) for p in old.get("phones") or ()}
+        if old.get("email"):
+            stale.add(self._index_key("email", old["email"]))
+        if customer is None:
+            pipe.srem(f"{self.prefix}:customers", customer_id)
+            current: set[str] = set()
+        else:
+            current = {self._index_key("phone", p) for p in customer.phones}
+            if customer.email:
+                current.add(self._index_key("email", customer.email))
+            pipe.sadd(f"{self.prefix}:customers", customer_id)
+        for key in sorted(stale - current):  # only if no one else has taken it since
+            run_script(self._drop_index, [key], [customer_id], pipe)
+        for key in sorted(current):
+            pipe.set(key, customer_id)
 
     def forget(self, customer_id: str) -> bool:
         """Erase every trace of a customer (record, log, indexes); return False if unknown."""
-        existed = bool(
-            self._unindex(keys=[self.customer_key(customer_id)], args=[self.prefix, customer_id])
-        )
+        if self.cluster:
+            profile = self.redis.get(self.customer_key(customer_id))
+            pipe = self.redis.pipeline(transaction=False)
+            self._queue_reindex(pipe, customer_id, profile, None)
+            pipe.execute()
+            existed = profile is not None
+        else:
+            existed = bool(
+                self._unindex(
+                    keys=[self.customer_key(customer_id)], args=[self.prefix, customer_id]
+                )
+            )
         linked = [k.decode() for k in self.redis.smembers(linked_key(self.prefix, customer_id))]
         if linked:
             self.redis.delete(*linked)
@@ -266,7 +237,7 @@ class ContextStore:
         found: dict[str, str] = {}
         for start in range(0, len(names), 5000):
             chunk = names[start : start + 5000]
-            values = self.redis.mget([f"{self.prefix}:{name}" for name in chunk])
+            values = mget(self.redis, [f"{self.prefix}:{name}" for name in chunk])
             found.update({n: v.decode() for n, v in zip(chunk, values, strict=True) if v})
         return found
 
@@ -292,71 +263,18 @@ class ContextStore:
         """Return True when Redis answers."""
         try:
             return bool(self.redis.ping())
-        except redis.RedisError:
+        except REDIS_ERRORS:
             return False
 
 
-def customer_from_stored(profile: dict[str, Any], log: list[dict[str, Any]]) -> Customer:
-    """Rebuild a customer from what the store wrote (already validated; no re-parsing)."""
-    try:
-        plan = profile.get("plan") or {}
-        return Customer(
-            id=profile["id"],
-            name=profile["name"],
-            phones=tuple(profile.get("phones") or ()),
-            email=profile.get("email") or "",
-            plan=Plan(
-                name=plan.get("name", ""),
-                status=plan.get("status", "none"),
-                started_at=_time(plan.get("started_at")),
-            )
-            if plan
-            else NO_PLAN,
-            cancellations=tuple(
-                sorted(
-                    (
-                        Cancellation(c["plan"], _at(c), c.get("reason", ""), c["by"])
-                        for c in profile.get("cancellations") or ()
-                    ),
-                    key=lambda c: c.at,
-                )
-            ),
-            contacts=tuple(
-                sorted(
-                    (
-                        Contact(
-                            _at(c),
-                            c["channel"],
-                            c.get("reason", ""),
-                            c["outcome"],
-                            c.get("ref", ""),
-                        )
-                        for c in log
-                    ),
-                    key=lambda c: c.at,
-                )
-            ),
-            appointments=tuple(
-                sorted(
-                    (
-                        Appointment(_at(a), a.get("kind", "call"), a["status"])
-                        for a in profile.get("appointments") or ()
-                    ),
-                    key=lambda a: a.at,
-                )
-            ),
-            flags=frozenset(profile.get("flags") or ()),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise RecordError("", f"stored record is damaged: {exc}") from exc
-
-
-def _time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _at(item: dict[str, Any]) -> datetime:
-    return datetime.fromisoformat(item["at"].replace("Z", "+00:00"))
+def _profile_args(customer: Customer) -> list[Any]:
+    """Return profile json, phones json, email, then (contact key, contact json) pairs."""
+    profile = customer.to_dict()
+    del profile["contacts"]
+    args: list[Any] = [json.dumps(profile), json.dumps(list(customer.phones)), customer.email]
+    for contact in customer.contacts:
+        args += [contact.key, json.dumps(contact.to_dict())]
+    return args
 
 
 def _glob_escape(text: str) -> str:

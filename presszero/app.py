@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-import redis
 from flask import Flask, current_app, jsonify
 
 from presszero.chat.blueprint import bp as chat_bp
@@ -14,10 +15,12 @@ from presszero.chat.inbox import bp as inbox_bp
 from presszero.chat.service import ChatService
 from presszero.context.agents import AgentStore
 from presszero.context.clock import Clock, SystemClock
+from presszero.context.connect import RedisSettings, RedisSettingsError
 from presszero.context.conversations import ConversationStore
 from presszero.context.embedded import running_url
 from presszero.context.handoffs import HandoffStore
 from presszero.context.limits import RateLimiter, parse_limits
+from presszero.context.spool import Spool
 from presszero.context.store import ContextStore
 from presszero.flows.guard import read_guard
 from presszero.flows.yamlsrc import FlowError
@@ -66,23 +69,27 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
-def redis_url(config: Mapping[str, Any]) -> str:
-    """Return REDIS_URL, else the URL of the data dir's running embedded Redis."""
-    if config.get("REDIS_URL"):
-        return str(config["REDIS_URL"])
+def redis_settings(config: Mapping[str, Any]) -> RedisSettings:
+    """Return the Redis set up (a URL, a cluster, Sentinel), else the data dir's embedded one."""
+    try:
+        settings = RedisSettings.from_config(config)
+    except RedisSettingsError as exc:
+        raise ConfigError(str(exc)) from None
+    if settings.configured:
+        return settings
     url = running_url(config["PRESSZERO_DATA_DIR"])
     if url is None:
         raise ConfigError(
             f"REDIS_URL is not set and no embedded Redis runs in {config['PRESSZERO_DATA_DIR']}"
             " (start one with `presszero serve`, or set REDIS_URL)"
         )
-    return url
+    return settings.with_url(url)
 
 
 def init_store(app: Flask, clock: Clock) -> None:
     """Hang the Redis client and the context store off the app."""
-    client = redis.Redis.from_url(
-        redis_url(app.config), socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
+    client = redis_settings(app.config).connect(
+        socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
     )
     app.extensions["presszero.store"] = ContextStore(
         client, clock, region=app.config["PRESSZERO_DEFAULT_REGION"]
@@ -104,6 +111,8 @@ def init_channels(app: Flask, clock: Clock) -> None:
     handoffs = HandoffStore(store.redis)
     agents = AgentStore(store.redis)
     app.extensions["presszero.handoffs"] = handoffs
+    spool_dir = Path(app.config["PRESSZERO_DATA_DIR"]) / "spool"
+    app.extensions["presszero.spool"] = Spool(spool_dir / "voice-status.jsonl")
     app.extensions["presszero.agents"] = agents
     app.extensions["presszero.voice"] = VoiceLine(
         store, conversations, handoffs, flows, clock,
@@ -141,5 +150,9 @@ def get_store() -> ContextStore:
 def healthz() -> Any:
     """Answer 200 when Redis answers, 503 when it does not."""
     if get_store().ping():
+        with contextlib.suppress(Exception):  # a good moment to record what waited on disk
+            from presszero.voice.blueprint import replay_spool
+
+            replay_spool()
         return jsonify(status="ok", redis="up")
     return jsonify(status="unavailable", redis="down"), 503

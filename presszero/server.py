@@ -23,6 +23,7 @@ class GunicornServer(BaseApplication):  # type: ignore[misc]
             # The path without its query: no identifiers from query strings in the log.
             "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
             "child_exit": _child_exit,
+            "control_socket_disable": True,  # one per user otherwise, shared by every server
             **options,
         }
         super().__init__()

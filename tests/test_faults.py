@@ -70,12 +70,39 @@ def test_chat_and_health_say_so_while_redis_is_down_and_recover_without_a_restar
     [message] = reply.get_json()
     assert "call us on +1 555 010 9000" in message["text"]
     assert {"title": "Talk to a person", "payload": "/agent"} in message["buttons"]
-    assert client.get("/chat/poll?sender=web-visitor-faults").status_code == 503
+    polled = client.get("/chat/poll?sender=web-visitor-faults")
+    assert polled.status_code == 200  # the widget keeps polling through the outage
+    assert polled.get_json()["status"] == "unavailable"
     own_redis()  # back, on the same port, from the same append-only file
     assert client.get("/healthz").status_code == 200
     assert reaches_a_person(Call(client).start()) is False  # a normal call again: a menu
     again = client.post("/webhooks/rest/webhook", json={**body, "sender": "web-visitor-after"})
     assert "Thanks for getting in touch" in again.get_json()[0]["text"]
+
+
+@freeze_time(OPEN)
+def test_a_call_that_ends_while_redis_is_down_is_recorded_once_redis_is_back(
+    make_app: Any, own_redis: Any
+):
+    server = own_redis()
+    app = make_app(REDIS_URL=server.url)
+    from presszero.context.demo import load_demo
+
+    load_demo(ContextStore(redis.Redis.from_url(server.url)))
+    call = Call(app.test_client(), caller="+15550100001")
+    call.start()
+    call.press("0")
+    server.kill()
+    reply = call.post("/voice/status", CallStatus="completed")
+    assert reply.status_code == 204  # kept on disk, not lost, and no error to Twilio
+    own_redis()
+    assert app.test_client().get("/healthz").status_code == 200  # replays what was kept
+    customer = ContextStore(redis.Redis.from_url(server.url)).get("cus_1001")
+    assert customer is not None
+    assert [(c.ref, c.outcome) for c in customer.contacts if c.channel == "voice"] == [
+        (call.sid, "handoff")
+    ]
+    assert not app.extensions["presszero.spool"].pending()
 
 
 def test_acknowledged_contacts_and_handoffs_survive_a_kill_9_of_redis(own_redis: Any):

@@ -10,8 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import redis
 from flask import Blueprint, Response, abort, current_app, request
 from werkzeug.exceptions import HTTPException
+
+from presszero.context.spool import Spool
 
 from . import signature
 from .calls import VoiceLine
@@ -44,7 +47,10 @@ def reach_a_person(error: Exception) -> Any:
         return {"error": "forbidden", "message": "missing or invalid X-Twilio-Signature"}, 403
     if isinstance(error, HTTPException) and request.endpoint is None:
         return error
-    log.exception("voice turn failed on %s; sending the caller to a person", request.path)
+    if isinstance(error, redis.ConnectionError):  # an outage: one line per turn, no traceback
+        log.warning("voice turn on %s: Redis unavailable (%s); to a person", request.path, error)
+    else:
+        log.exception("voice turn failed on %s; sending the caller to a person", request.path)
     try:
         from presszero import metrics
 
@@ -113,5 +119,27 @@ def transcribed() -> Response:
 
 @bp.post("/status")
 def status() -> Response:
-    line().status(request.form)
+    """Record how the call ended; while Redis is down, keep it on disk until it is back."""
+    form = request.form.to_dict()
+    voice = line()
+    try:
+        voice.status(form)
+    except redis.RedisError as exc:
+        log.warning("call status kept on disk until Redis is back (%s)", exc)
+        spool().add({"form": form, "at": voice.clock.now().isoformat()})
+        return Response(status=204)
+    replay_spool()
     return Response(status=204)
+
+
+def spool() -> Spool:
+    return current_app.extensions["presszero.spool"]
+
+
+def replay_spool() -> None:
+    """Record the call statuses kept on disk while Redis was down (if any)."""
+    kept = spool()
+    if kept.pending():
+        voice = line()
+        done = kept.replay(lambda entry: voice.status(entry["form"], at=entry["at"]))
+        log.info("recorded %d call statuses kept while Redis was down", done)

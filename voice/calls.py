@@ -232,8 +232,11 @@ class VoiceLine:
         if text:
             self._mark(call, transcription=text)
 
-    def status(self, form: Mapping[str, str]) -> None:
-        """Record how the call ended in the customer's contact log (once per call)."""
+    def status(self, form: Mapping[str, str], at: str | None = None) -> None:
+        """Record how the call ended in the customer's contact log (once per call).
+
+        `at` is when the callback came, for callbacks replayed from the spool.
+        """
         sid, call_status = form["CallSid"], form.get("CallStatus", "")
         if call_status not in FINAL_STATUSES:
             return
@@ -246,7 +249,7 @@ class VoiceLine:
         state = current.state or {}
         reason = state.get("wanted") or state.get("step") or ""
         customer = current.customer or self.store.lookup_by_phone(form.get("From", ""))
-        contact = self.store.new_contact(CHANNEL, outcome, reason=reason, ref=sid)
+        contact = self.store.new_contact(CHANNEL, outcome, reason=reason, ref=sid, at=at)
         metrics.OUTCOMES.labels(CHANNEL, outcome).inc()
         if customer is not None:
             try:

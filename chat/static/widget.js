@@ -125,12 +125,15 @@
             "Waiting for a person.";
         } else if (data.status === "with_agent") {
           status.textContent = "You're chatting with " + (data.agent || "a person") + ".";
+        } else if (data.status === "unavailable") {
+          status.textContent = "We're having trouble reaching the chat. Still trying…";
         } else if (data.status === "message") {
           status.textContent = "Leave your message and how to reach you.";
         } else {
           status.textContent = "";
         }
-        var live = data.status === "waiting" || data.status === "with_agent";
+        var live = data.status === "waiting" || data.status === "with_agent" ||
+          (data.status === "unavailable" && polling !== null);
         if (live && !polling) polling = setInterval(function () { poll(false); }, 2000);
         if (!live && polling) { clearInterval(polling); polling = null; }
       }).catch(function () {});
