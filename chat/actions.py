@@ -21,12 +21,12 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-import redis
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
 
 from presszero.context.clock import Clock
+from presszero.context.connect import REDIS_ERRORS
 from presszero.context.handoffs import HandoffStore
 from presszero.context.models import Customer, local_day_start
 from presszero.context.store import ContextStore
@@ -165,7 +165,7 @@ class PresszeroAction(Action):
             customer = self.identify(tracker)
             record = self.handoff_record(tracker, customer, escape, now)
             self.handoffs.open(f"{CHANNEL}:{tracker.sender_id}", record, now)
-        except redis.RedisError:
+        except REDIS_ERRORS:  # Redis, or every node of a cluster, out of reach
             # Pausing with no inbox entry would leave the visitor talking to no one.
             log.exception("rasa handoff for %s could not be opened", tracker.sender_id)
             dispatcher.utter_message(text=COULD_NOT_HAND_OVER)
@@ -233,7 +233,7 @@ class LoadContext(PresszeroAction):
     def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         try:
             customer = self.identify(tracker)
-        except redis.RedisError:
+        except REDIS_ERRORS:
             # Speak neutrally rather than not at all.
             log.exception("context lookup for %s failed", tracker.sender_id)
             customer = None

@@ -22,6 +22,8 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
+from presszero.context.connect import REDIS_ERRORS
+
 from .identity import make_token
 from .service import PERSON_BUTTON, ChatInputError, ChatService, check_message
 
@@ -114,7 +116,7 @@ def poll() -> Any:
     service = chat()
     try:
         return jsonify(messages=service.transcript(sender, after), **service.status(sender))
-    except redis.RedisError:  # keep the widget polling: the person may still be there
+    except REDIS_ERRORS:  # keep the widget polling: the person may still be there
         return jsonify(messages=[], status="unavailable", queue_position=None, agent=None)
 
 

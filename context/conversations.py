@@ -13,10 +13,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import redis
-
+from .connect import RedisClient, run_script
 from .models import Customer
-from .store import PREFIX, customer_from_stored, linked_key
+from .store import PREFIX, linked_key
+from .stored import customer_from_stored
 
 TTL_SECONDS = 24 * 3600
 KEEP_RESPONSES = 8
@@ -56,7 +56,7 @@ class Turn:
 class ConversationStore:
     """Conversation state keyed by channel and the channel's id (CallSid, chat sender)."""
 
-    def __init__(self, client: redis.Redis, *, prefix: str = PREFIX) -> None:
+    def __init__(self, client: RedisClient, *, prefix: str = PREFIX) -> None:
         self.redis = client
         self.prefix = prefix
         self._commit = client.register_script(_COMMIT)
@@ -118,7 +118,10 @@ class ConversationStore:
     ) -> Any:
         """Send (or, on a pipeline, queue) a commit; `decode_commit` reads its result.
 
-        `fields` are set beside the state (e.g. how the conversation has ended so far).
+        `fields` are set beside the state (e.g. how the conversation has ended so far). The
+        commit touches only the conversation's key; on a Redis Cluster a pipeline (redis-py's
+        ClusterPipeline) sends each command to its slot's node and still returns the results
+        in the order they were queued, so a turn reads its commit at the index it queued it.
         """
         key = self.key(channel, conversation_id)
         extra: list[Any] = [item for pair in (fields or {}).items() for item in pair]
@@ -126,10 +129,11 @@ class ConversationStore:
             extra += ["customer", json.dumps(snapshot(customer))]
         if meta is not None:
             extra += ["meta", json.dumps(meta)]
-        result = self._commit(
-            keys=[key],
-            args=[turn, json.dumps(state), response, TTL_SECONDS, KEEP_RESPONSES, *extra],
-            client=client,
+        result = run_script(
+            self._commit,
+            [key],
+            [turn, json.dumps(state), response, TTL_SECONDS, KEEP_RESPONSES, *extra],
+            client,
         )
         if customer is not None:  # so that forgetting the customer erases this too
             client.sadd(linked_key(self.prefix, customer.id), key, key + ":msgs")

@@ -2,6 +2,7 @@
 
 Each handoff is one JSON record, `pz:handoff:{voice:CA123}` (one per conversation: a second
 escape in the same conversation updates it), listed by time in `pz:handoffs` until resolved.
+The record shares the conversation's hash tag, so on a Redis Cluster it sits in its slot.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 import redis
 
+from .connect import RedisClient, is_cluster, mget
 from .store import PREFIX, linked_key
 
 STATUSES = ("waiting", "claimed", "resolved", "callback")
@@ -22,9 +24,12 @@ KEEP_SECONDS = 30 * 24 * 3600  # resolved handoffs stay readable for a month
 class HandoffStore:
     """Handoff records for the agent inbox, shared by voice and chat."""
 
-    def __init__(self, client: redis.Redis, *, prefix: str = PREFIX) -> None:
+    def __init__(self, client: RedisClient, *, prefix: str = PREFIX) -> None:
         self.redis = client
         self.prefix = prefix
+        # A cluster transaction may touch one slot only: the record's. The lists that point
+        # at a handoff (the index, the customer's set) are then written beside it.
+        self.cluster = is_cluster(client)
 
     def key(self, handoff_id: str) -> str:
         return f"{self.prefix}:handoff:{{{handoff_id}}}"
@@ -53,7 +58,7 @@ class HandoffStore:
         ids = [i.decode() for i in self.redis.smembers(self.by_customer(customer_id))]
         if not ids:
             return []
-        raws = self.redis.mget([self.key(i) for i in ids])
+        raws = mget(self.redis, [self.key(i) for i in ids])
         return [
             i
             for i, raw in zip(ids, raws, strict=True)
@@ -62,7 +67,7 @@ class HandoffStore:
 
     def open(self, handoff_id: str, record: Mapping[str, Any], now: datetime) -> None:
         """Open (or refresh) the handoff for a conversation."""
-        pipe = self.redis.pipeline(transaction=True)
+        pipe = self.redis.pipeline(transaction=not self.cluster)
         self.queue_open(pipe, handoff_id, record, now)
         pipe.execute()
 
@@ -84,21 +89,31 @@ class HandoffStore:
                     pipe.multi()
                     pipe.set(key, json.dumps(record, default=str))
                     if record.get("status") == "resolved":
-                        pipe.zrem(self.index, handoff_id)
                         pipe.expire(key, KEEP_SECONDS)
-                        if record.get("customer_id"):
-                            pipe.srem(self.by_customer(record["customer_id"]), handoff_id)
+                        if not self.cluster:
+                            self._queue_unlist(pipe, handoff_id, record)
                     pipe.execute()
-                    return record
+                    break
                 except redis.WatchError:
                     continue
+        if self.cluster and record.get("status") == "resolved":
+            tidy = self.redis.pipeline(transaction=False)
+            self._queue_unlist(tidy, handoff_id, record)
+            tidy.execute()
+        return record
+
+    def _queue_unlist(self, pipe: Any, handoff_id: str, record: Mapping[str, Any]) -> None:
+        """Queue the removal of a resolved handoff from the waiting list and its customer's."""
+        pipe.zrem(self.index, handoff_id)
+        if record.get("customer_id"):
+            pipe.srem(self.by_customer(record["customer_id"]), handoff_id)
 
     def waiting(self, limit: int = 100) -> list[dict[str, Any]]:
         """Return open handoffs, oldest first."""
         ids = [i.decode() for i in self.redis.zrange(self.index, 0, limit - 1)]
         if not ids:
             return []
-        raws = self.redis.mget([self.key(i) for i in ids])
+        raws = mget(self.redis, [self.key(i) for i in ids])
         return [json.loads(r) for r in raws if r]
 
 

@@ -15,7 +15,7 @@ from presszero.context.demo import load_demo
 from presszero.context.importer import ImportRejected, export_customers, import_customers
 from presszero.context.models import Customer
 
-from .runtime import open_store, redis_url_for, settings
+from .runtime import open_store, redis_for, settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,12 +41,12 @@ def serve(host: str, port: int, workers: int, demo: bool, dev: bool) -> None:
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     from presszero.app import create_app
 
-    with redis_url_for(config) as url:
+    with redis_for(config) as target:
         if demo:
-            with open_store(url) as store:
+            with open_store(target) as store:
                 load_demo(store)
-        click.echo(f"presszero on http://{host}:{port}  (Redis: {url.split('@')[-1]})", err=True)
-        app_config = {"REDIS_URL": url, "PRESSZERO_DEMO": demo or config["PRESSZERO_DEMO"]}
+        click.echo(f"presszero on http://{host}:{port}  (Redis: {target.describe()})", err=True)
+        app_config = {"REDIS_URL": target.url, "PRESSZERO_DEMO": demo or config["PRESSZERO_DEMO"]}
         if dev:
             create_app(app_config).run(host=host, port=port, debug=True)
             return

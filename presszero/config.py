@@ -7,6 +7,10 @@ from typing import Any
 
 DEFAULTS: dict[str, Any] = {
     "REDIS_URL": "",  # empty: use the embedded Redis of PRESSZERO_DATA_DIR
+    "PRESSZERO_REDIS_CLUSTER": False,  # 1: REDIS_URL names one node of a Redis Cluster
+    "PRESSZERO_REDIS_SENTINELS": "",  # host:port,host:port of Sentinels (REDIS_URL unset)
+    "PRESSZERO_REDIS_SENTINEL_MASTER": "",  # the name the Sentinels monitor the master by
+    "PRESSZERO_REDIS_PASSWORD": "",  # the master's password, when Sentinel names the master
     "PRESSZERO_DATA_DIR": "./var",
     "PRESSZERO_REDIS_FSYNC": "always",  # the embedded Redis' appendfsync policy
     "PRESSZERO_DEFAULT_REGION": "US",

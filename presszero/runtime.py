@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import click
-import redis
 
 from presszero.context.clock import SystemClock
+from presszero.context.connect import REDIS_ERRORS, RedisSettings, RedisSettingsError
 from presszero.context.embedded import EmbeddedRedisError, embedded_redis
 from presszero.context.store import ContextStore
 
@@ -25,43 +25,41 @@ def settings() -> dict[str, Any]:
         raise click.ClickException(str(exc)) from None
 
 
+def redis_settings(config: dict[str, Any]) -> RedisSettings:
+    """Return the Redis the settings name (REDIS_URL, a cluster, Sentinel), checked."""
+    try:
+        return RedisSettings.from_config(config)
+    except RedisSettingsError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @contextlib.contextmanager
-def redis_url_for(config: dict[str, Any]) -> Iterator[str]:
-    """Yield REDIS_URL, or the data dir's embedded Redis (started for this block if none runs)."""
-    if config["REDIS_URL"]:
-        yield config["REDIS_URL"]
+def redis_for(config: dict[str, Any]) -> Iterator[RedisSettings]:
+    """Yield the Redis set up, or the data dir's embedded one (started for this block if none)."""
+    target = redis_settings(config)
+    if target.configured:
+        yield target
         return
     try:
         fsync = config["PRESSZERO_REDIS_FSYNC"]
         if fsync not in ("always", "everysec", "no"):
             raise click.ClickException("PRESSZERO_REDIS_FSYNC must be always, everysec or no")
         with embedded_redis(config["PRESSZERO_DATA_DIR"], fsync) as url:
-            yield url
+            yield target.with_url(url)
     except EmbeddedRedisError as exc:
         raise click.ClickException(str(exc)) from None
 
 
 @contextlib.contextmanager
-def open_store(url: str | None = None) -> Iterator[ContextStore]:
-    """Yield a context store on `url` or the configured Redis; one-line errors when it fails."""
+def open_store(target: RedisSettings | None = None) -> Iterator[ContextStore]:
+    """Yield a context store on `target` or the configured Redis; one-line errors when it fails."""
     config = settings()
-    with contextlib.nullcontext(url) if url else redis_url_for(config) as url:
-        try:
-            client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=30)
-        except ValueError as exc:
-            raise click.ClickException(f"REDIS_URL is not a Redis URL: {exc}") from None
+    with contextlib.nullcontext(target) if target else redis_for(config) as target:
+        client = target.connect(socket_connect_timeout=3, socket_timeout=30)
         try:
             client.ping()
             yield ContextStore(client, SystemClock(), region=config["PRESSZERO_DEFAULT_REGION"])
-        except redis.RedisError as exc:
-            raise click.ClickException(f"Redis at {_safe(url)} failed: {exc}") from None
+        except REDIS_ERRORS as exc:
+            raise click.ClickException(f"Redis at {target.describe()} failed: {exc}") from None
         finally:
             client.close()
-
-
-def _safe(url: str) -> str:
-    """Return the URL without its password."""
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
-    return url

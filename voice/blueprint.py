@@ -14,6 +14,7 @@ import redis
 from flask import Blueprint, Response, abort, current_app, request
 from werkzeug.exceptions import HTTPException
 
+from presszero.context.connect import REDIS_ERRORS
 from presszero.context.spool import Spool
 
 from . import signature
@@ -124,7 +125,7 @@ def status() -> Response:
     voice = line()
     try:
         voice.status(form)
-    except redis.RedisError as exc:
+    except REDIS_ERRORS as exc:  # Redis, or every node of a cluster, out of reach
         log.warning("call status kept on disk until Redis is back (%s)", exc)
         spool().add({"form": form, "at": voice.clock.now().isoformat()})
         return Response(status=204)

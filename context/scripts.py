@@ -1,0 +1,108 @@
+"""The customer store's server-side scripts.
+
+On one Redis a script may reach any key, so a lookup resolves phone or email to the customer
+and reads the record in one call, and an upsert keeps the indexes in step atomically. On a
+Redis Cluster a script runs on the node of its KEYS and may touch only keys of their slot:
+there the store runs LOOKUP on a customer's own keys, SAVE for the record and DROP_INDEX per
+index entry, and never UPSERT or UNINDEX.
+"""
+
+from __future__ import annotations
+
+# KEYS: profile, log (a customer's, by id); none on one Redis to resolve a phone or email.
+# ARGV: kind (id, phone, email), value, how many log entries, prefix.
+LOOKUP = """
+local profile_key, log_key = KEYS[1], KEYS[2]
+if not profile_key then
+  local id = ARGV[2]
+  if ARGV[1] ~= 'id' then
+    id = redis.call('GET', ARGV[4] .. ':' .. ARGV[1] .. ':' .. ARGV[2])
+    if not id then return false end
+  end
+  profile_key = ARGV[4] .. ':c:{' .. id .. '}'
+  log_key = profile_key .. ':log'
+end
+local profile = redis.call('GET', profile_key)
+if not profile then return false end
+return {profile, redis.call('LRANGE', log_key, -tonumber(ARGV[3]), -1)}
+"""
+
+# KEYS: profile, log, seen. ARGV: key, contact json.
+RECORD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('SADD', KEYS[3], ARGV[1]) == 0 then return 0 end
+redis.call('RPUSH', KEYS[2], ARGV[2])
+return 1
+"""
+
+# One Redis only. KEYS: profile, log, seen. ARGV: prefix, id, profile json, phones json, email,
+# then (contact key, contact json) pairs. Index entries the new profile no longer has are dropped.
+UPSERT = """
+local prefix, id = ARGV[1], ARGV[2]
+local old = redis.call('GET', KEYS[1])
+if old then
+  local o = cjson.decode(old)
+  for _, p in ipairs(o.phones) do
+    local k = prefix .. ':phone:' .. p
+    if redis.call('GET', k) == id then redis.call('DEL', k) end
+  end
+  if type(o.email) == 'string' and o.email ~= '' then
+    local k = prefix .. ':email:' .. o.email
+    if redis.call('GET', k) == id then redis.call('DEL', k) end
+  end
+end
+redis.call('SET', KEYS[1], ARGV[3])
+for _, p in ipairs(cjson.decode(ARGV[4])) do
+  redis.call('SET', prefix .. ':phone:' .. p, id)
+end
+if ARGV[5] ~= '' then redis.call('SET', prefix .. ':email:' .. ARGV[5], id) end
+redis.call('SADD', prefix .. ':customers', id)
+local added = 0
+for i = 6, #ARGV, 2 do
+  if redis.call('SADD', KEYS[3], ARGV[i]) == 1 then
+    redis.call('RPUSH', KEYS[2], ARGV[i + 1])
+    added = added + 1
+  end
+end
+return added
+"""
+
+# One Redis only. KEYS: profile. ARGV: prefix, id. Drops the index entries of this customer.
+UNINDEX = """
+local prefix, id = ARGV[1], ARGV[2]
+local old = redis.call('GET', KEYS[1])
+if old then
+  local o = cjson.decode(old)
+  for _, p in ipairs(o.phones) do
+    local k = prefix .. ':phone:' .. p
+    if redis.call('GET', k) == id then redis.call('DEL', k) end
+  end
+  if type(o.email) == 'string' and o.email ~= '' then
+    local k = prefix .. ':email:' .. o.email
+    if redis.call('GET', k) == id then redis.call('DEL', k) end
+  end
+end
+redis.call('SREM', prefix .. ':customers', id)
+return old and 1 or 0
+"""
+
+# Cluster. KEYS: profile, log, seen. ARGV: profile json, then (contact key, contact json)
+# pairs. Returns {contacts added, the profile it replaced or ''}; the caller fixes the indexes.
+SAVE = """
+local old = redis.call('GET', KEYS[1]) or ''
+redis.call('SET', KEYS[1], ARGV[1])
+local added = 0
+for i = 2, #ARGV, 2 do
+  if redis.call('SADD', KEYS[3], ARGV[i]) == 1 then
+    redis.call('RPUSH', KEYS[2], ARGV[i + 1])
+    added = added + 1
+  end
+end
+return {added, old}
+"""
+
+# Cluster. KEYS: one phone or email index entry. ARGV: id. Drops it only if it is this id's.
+DROP_INDEX = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
