@@ -110,7 +110,7 @@ def poll() -> Any:
     sender = request.args.get("sender", "")
     check_message({"sender": sender, "message": ""})
     try:
-        after = max(int(request.args.get("after", "-1")), -1)
+        after = min(max(int(request.args.get("after", "-1")), -1), 2**62)
     except ValueError:
         return error(400, "after must be a whole number")
     service = chat()
@@ -124,6 +124,14 @@ def poll() -> Any:
 def widget() -> Any:
     """The widget: one script tag a website embeds."""
     return send_from_directory(bp.static_folder or "", "widget.js", max_age=300)
+
+
+@bp.get("/chat/openapi.yaml")
+def openapi() -> Any:
+    """The OpenAPI description of the chat API."""
+    return send_from_directory(
+        bp.root_path, "openapi.yaml", mimetype="application/yaml", max_age=300
+    )
 
 
 @bp.get("/chat")

@@ -91,6 +91,10 @@ class ContextStore:
     def lookup(self, query: str) -> Customer | None:
         """Return the customer a phone number, an email or an id names, or None."""
         query = query.strip()
+        try:
+            query.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no one's id, phone or email
+            return None
         if "@" in query:
             return self.lookup_by_email(query)
         found = self.get(query) if query else None

@@ -51,12 +51,21 @@ def check() -> Any:
     if not isinstance(body, dict):
         return _error(400, "bad_request", 'send JSON: {"customer": ID|PHONE|EMAIL, "kind": KIND}')
     who, kind = body.get("customer"), body.get("kind")
-    if not isinstance(who, str) or not who.strip() or len(who) > 200:
+    if not isinstance(who, str) or not who.strip() or len(who) > 200 or not _utf8(who):
         return _error(400, "bad_request", "customer must be an id, phone or email")
-    if not isinstance(kind, str) or not kind:
+    if not isinstance(kind, str) or not kind or not _utf8(kind):
         return _error(400, "bad_request", "kind must be a message kind")
     try:
         checked = guard().check(who.strip(), kind)
     except UnknownKind as exc:
         return _error(400, "unknown_kind", str(exc))
     return jsonify(customer_id=checked.customer_id, **checked.decision.to_dict())
+
+
+def _utf8(text: str) -> bool:
+    """Return True when `text` is real text (JSON can smuggle in lone surrogates)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

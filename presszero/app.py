@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, jsonify
+from flask.json.provider import DefaultJSONProvider
 
 from presszero.chat.blueprint import bp as chat_bp
 from presszero.chat.inbox import bp as inbox_bp
@@ -47,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.from_mapping(from_environ(os.environ))
     if config:
         app.config.from_mapping(config)
+    app.json = SafeJSONProvider(app)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.secret_key = setting_or_data_secret(app.config, "SECRET_KEY", "secret-key")
@@ -67,6 +69,19 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.add_url_rule("/healthz", "healthz", healthz)
     metrics.init_app(app)
     return app
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """JSON whose parse errors are all ValueErrors, so a request body can only be a 400.
+
+    A body of 5,000 `[` makes the standard decoder raise RecursionError.
+    """
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 def redis_settings(config: Mapping[str, Any]) -> RedisSettings:
