@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from presszero import metrics
@@ -21,7 +22,17 @@ from presszero.context.handoffs import HandoffStore
 from presszero.context.limits import RateLimiter
 from presszero.context.models import Customer
 from presszero.context.store import ContextStore, UnknownCustomer
-from presszero.flows.actions import Callback, End, Event, Handoff, Prompt, Say, State, Voicemail
+from presszero.flows.actions import (
+    Callback,
+    End,
+    Event,
+    Handoff,
+    Prompt,
+    Say,
+    State,
+    Voicemail,
+    inbox_record,
+)
 from presszero.flows.engine import step
 from presszero.flowset import FlowSet
 
@@ -156,13 +167,15 @@ class ChatService:
         queue_events(pipe, CHANNEL, sender, flow.name, events, now, started=state is None)
         for action in actions:
             if isinstance(action, Handoff | Callback | Voicemail):
-                self.handoffs.queue_open(pipe, f"{CHANNEL}:{sender}", self._record(action), now)
+                self.handoffs.queue_open(
+                    pipe, f"{CHANNEL}:{sender}", inbox_record(action, CHANNEL), now
+                )
         won = decode_commit(pipe.execute()[0])
         if isinstance(won, str):  # a second message raced this one; it answered
             return []
         for reply in replies:
             self.append(sender, "bot", reply.text)
-        self._count(events, result.state)
+        metrics.count_turn(CHANNEL, events, result.state.escape_reason)
         if any(isinstance(a, End) for a in actions) and customer is not None:
             self._record_contact(customer.id, sender, "resolved", result.state.step)
         return replies
@@ -202,30 +215,6 @@ class ChatService:
         reply = Reply("Thanks, we've got your message. Someone will get back to you soon.")
         self.append(sender, "bot", reply.text)
         return [reply]
-
-    def _record(self, action: Handoff | Callback | Voicemail) -> dict[str, Any]:
-        summary = action.summary
-        record: dict[str, Any] = {
-            "channel": CHANNEL, "kind": action.kind, "queue": action.queue,
-            "reason": action.reason, "customer_id": summary.customer_id, "who": summary.who,
-            "phone": summary.phone, "summary": summary.to_dict(),
-        }  # fmt: skip
-        if isinstance(action, Callback):
-            record |= {"status": "callback", "callback": {"number": action.number,
-                       "when": action.when, "not_before": action.not_before}}  # fmt: skip
-        elif isinstance(action, Voicemail):
-            record["status"] = "callback"
-        return record
-
-    def _count(self, events: list[Any], state: State) -> None:
-        metrics.TURNS.labels(CHANNEL).inc()
-        for event in events:
-            if event.kind == "escape":
-                metrics.ESCAPES.labels(CHANNEL, event.reason).inc()
-            elif event.kind == "miss":
-                metrics.MISSES.labels(CHANNEL, event.reason).inc()
-            elif event.kind in ("handoff", "callback", "voicemail"):
-                metrics.HANDOFFS.labels(CHANNEL, state.escape_reason or "menu").inc()
 
     def _record_contact(self, customer_id: str, sender: str, outcome: str, reason: str) -> None:
         contact = self.store.new_contact(CHANNEL, outcome, reason=reason, ref=sender)
@@ -277,7 +266,11 @@ class ChatService:
 
     def claim(self, sender: str, agent: str) -> None:
         now = self.clock.now()
-        self.handoffs.update(f"{CHANNEL}:{sender}", now, status="claimed", agent=agent)
+        record = self.handoffs.update(f"{CHANNEL}:{sender}", now, status="claimed", agent=agent)
+        opened = (record or {}).get("opened_at")
+        if opened:
+            waited = now - datetime.fromisoformat(opened.replace("Z", "+00:00"))
+            metrics.QUEUE_WAIT.labels(CHANNEL).observe(max(waited.total_seconds(), 0.0))
         self._set(sender, mode="with_agent")
         self.append(sender, "system", f"{agent.title()} has joined the chat.")
 

@@ -158,6 +158,31 @@ class End:
 Action = Say | Prompt | Handoff | Callback | Voicemail | End
 
 
+def inbox_record(action: Handoff | Callback | Voicemail, channel: str) -> dict[str, Any]:
+    """Return what the agent inbox keeps of a handoff, callback or voicemail."""
+    summary = action.summary
+    record: dict[str, Any] = {
+        "channel": channel,
+        "kind": action.kind,
+        "queue": action.queue,
+        "reason": action.reason,
+        "customer_id": summary.customer_id,
+        "who": summary.who,
+        "phone": summary.phone,
+        "summary": summary.to_dict(),
+    }
+    if isinstance(action, Callback):
+        record["status"] = "callback"
+        record["callback"] = {
+            "number": action.number or summary.phone,
+            "when": action.when,
+            "not_before": action.not_before,
+        }
+    elif isinstance(action, Voicemail):
+        record["status"] = "callback"  # a message to answer: a person calls back
+    return record
+
+
 def action_to_dict(action: Action) -> dict[str, Any]:
     """Return an action as JSON-ready data with its kind under "type"."""
     return {"type": action.kind, **asdict(action)}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -32,6 +33,26 @@ LATENCY = Histogram(
     ["route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+
+
+QUEUE_WAIT = Histogram(
+    "presszero_queue_wait_seconds",
+    "Time a customer waited for a person",
+    ["channel"],
+    buckets=(5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600),
+)
+
+
+def count_turn(channel: str, events: Iterable[Any], escape_reason: str) -> None:
+    """Count one turn and what happened in it."""
+    TURNS.labels(channel).inc()
+    for event in events:
+        if event.kind == "escape":
+            ESCAPES.labels(channel, event.reason).inc()
+        elif event.kind == "miss":
+            MISSES.labels(channel, event.reason).inc()
+        elif event.kind in ("handoff", "callback", "voicemail"):
+            HANDOFFS.labels(channel, escape_reason or "menu").inc()
 
 
 def init_app(app: Flask) -> None:

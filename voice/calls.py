@@ -19,7 +19,15 @@ from presszero.context.events import queue_events
 from presszero.context.handoffs import HandoffStore
 from presszero.context.models import Customer
 from presszero.context.store import ContextStore, UnknownCustomer
-from presszero.flows.actions import Callback, End, Event, Handoff, State, Voicemail
+from presszero.flows.actions import (
+    Callback,
+    End,
+    Event,
+    Handoff,
+    State,
+    Voicemail,
+    inbox_record,
+)
 from presszero.flows.engine import step
 from presszero.flowset import FlowSet
 
@@ -135,6 +143,7 @@ class VoiceLine:
         result = form.get("QueueResult", "")
         if result in ("bridged", "bridging-in-process"):
             self._mark(form["CallSid"], status="connected")
+            metrics.QUEUE_WAIT.labels(CHANNEL).observe(_int(form.get("QueueTime"), 0))
             return twiml.goodbye("Thanks for calling. Goodbye.", self.language)
         if result == "hangup":
             return twiml.speak([], self.language)
@@ -175,11 +184,13 @@ class VoiceLine:
         queue_events(pipe, CHANNEL, sid, flow.name, result.events, now, started=state is None)
         for action in result.actions:
             if isinstance(action, Handoff | Callback | Voicemail):
-                self.handoffs.queue_open(pipe, f"{CHANNEL}:{sid}", handoff_record(action), now)
+                self.handoffs.queue_open(
+                    pipe, f"{CHANNEL}:{sid}", inbox_record(action, CHANNEL), now
+                )
         won = decode_commit(pipe.execute()[0])
         if isinstance(won, str):  # the same turn was answered by another worker first
             return won or self.failsafe()
-        count(result)
+        metrics.count_turn(CHANNEL, result.events, result.state.escape_reason)
         return response
 
     def _mark(self, sid: str, **changes: Any) -> None:
@@ -260,27 +271,6 @@ class VoiceLine:
         self.store.record_unattributed(form.get("From", ""), contact)
 
 
-def handoff_record(action: Handoff | Callback | Voicemail) -> dict[str, Any]:
-    """Return what the agent inbox keeps of a handoff, callback or voicemail."""
-    summary = action.summary
-    record: dict[str, Any] = {
-        "channel": CHANNEL,
-        "kind": action.kind,
-        "queue": action.queue,
-        "reason": action.reason,
-        "customer_id": summary.customer_id,
-        "who": summary.who,
-        "phone": summary.phone,
-        "summary": summary.to_dict(),
-    }
-    if isinstance(action, Callback):
-        record |= {"status": "callback", "callback": {"number": action.number or summary.phone,
-                   "when": action.when, "not_before": action.not_before}}  # fmt: skip
-    elif isinstance(action, Voicemail):
-        record["status"] = "voicemail"
-    return record
-
-
 def whisper_text(summary: Mapping[str, Any]) -> str:
     """Return the few words an agent hears before the caller is put through."""
     if not summary:
@@ -294,18 +284,6 @@ def whisper_text(summary: Mapping[str, Any]) -> str:
     if said:
         parts.append(f"last said {said[-1]}")
     return ". ".join(parts) + "."
-
-
-def count(result: Any) -> None:
-    """Count the turn's events in the Prometheus metrics."""
-    metrics.TURNS.labels(CHANNEL).inc()
-    for event in result.events:
-        if event.kind == "escape":
-            metrics.ESCAPES.labels(CHANNEL, event.reason).inc()
-        elif event.kind == "miss":
-            metrics.MISSES.labels(CHANNEL, event.reason).inc()
-        elif event.kind in ("handoff", "callback", "voicemail"):
-            metrics.HANDOFFS.labels(CHANNEL, result.state.escape_reason or "menu").inc()
 
 
 def _int(raw: str | None, default: int) -> int:
