@@ -388,9 +388,12 @@ def profile(bench: Any, seconds: float) -> None:
     print_profile(raw)
 
 
-# Where a sample's time goes: the deepest of these frames on its stack names it.
+# Where a sample's time goes: the first of these (most specific first) on its stack names it.
 PARTS = [
-    ("signature check (is_signed: twilio's RequestValidator)", "is_signed (voice/signature.py)"),
+    (
+        "signature check (is_signed, with the form parsing it starts)",
+        "is_signed (voice/signature.py)",
+    ),
     ("conversation read and decode (ConversationStore.load)", "ConversationStore.load ("),
     ("customer lookup (lookup_by_phone)", "ContextStore.lookup_by_phone ("),
     ("engine (flows step)", "step (flows/engine.py)"),
@@ -423,7 +426,7 @@ def print_profile(raw: Path) -> None:
         part = next(label for label, marker in PARTS if any(marker in f for f in reversed(frames)))
         parts[part] += samples
     print(f"\nprofile under voice load: {total:,} samples of the thread holding the GIL")
-    print("  by part of the request (each sample counted once, in its innermost part):")
+    print("  by part of the request (each sample counted once, in its most specific part):")
     for label, samples in parts.most_common():
         print(f"    {100 * samples / total:5.1f}%  {label}")
     print(f"    of all samples, {100 * in_redis / total:.1f}% are inside redis-py (packing"

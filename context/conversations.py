@@ -10,15 +10,19 @@ a replay) gets the response that turn gave, and nothing advances twice.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from .connect import RedisClient, run_script
 from .models import Customer
-from .store import PREFIX, linked_key
+from .store import PREFIX, queue_link
 from .stored import customer_from_stored
 
 TTL_SECONDS = 24 * 3600
+# How long forget() keeps track of a conversation's keys: well past their own expiry (the
+# state's 24 h, a transcript's 7 days from its last message).
+LINK_SECONDS = 30 * 24 * 3600
 KEEP_RESPONSES = 8
 
 # KEYS: the conversation. ARGV: expected turn, state, response, ttl, keep, then optional
@@ -136,7 +140,8 @@ class ConversationStore:
             client,
         )
         if customer is not None:  # so that forgetting the customer erases this too
-            client.sadd(linked_key(self.prefix, customer.id), key, key + ":msgs")
+            until = time.time() + LINK_SECONDS
+            queue_link(client, self.prefix, customer.id, [key, key + ":msgs"], until)
         return result
 
     def field(self, channel: str, conversation_id: str, name: str) -> str | None:

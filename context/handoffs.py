@@ -15,7 +15,7 @@ from typing import Any
 import redis
 
 from .connect import RedisClient, is_cluster, mget
-from .store import PREFIX, linked_key
+from .store import PREFIX, queue_link
 
 STATUSES = ("waiting", "claimed", "resolved", "callback")
 KEEP_SECONDS = 30 * 24 * 3600  # resolved handoffs stay readable for a month
@@ -47,7 +47,9 @@ class HandoffStore:
         client.zadd(self.index, {handoff_id: now.timestamp()}, nx=True)
         if record.get("customer_id"):
             client.sadd(self.by_customer(record["customer_id"]), handoff_id)
-            client.sadd(linked_key(self.prefix, record["customer_id"]), self.key(handoff_id))
+            # Open handoffs never expire; resolved ones go KEEP_SECONDS after they close.
+            until = now.timestamp() + 10 * 365 * 24 * 3600
+            queue_link(client, self.prefix, record["customer_id"], [self.key(handoff_id)], until)
 
     def by_customer(self, customer_id: str) -> str:
         """Return the key of a customer's open handoffs (under the customer's hash tag)."""

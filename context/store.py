@@ -11,6 +11,7 @@ customer's keys and the index entries separately.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC
 from typing import Any
@@ -32,6 +33,17 @@ def linked_key(prefix: str, customer_id: str) -> str:
     `forget` erases every key listed there, so nothing about a customer outlives them.
     """
     return f"{prefix}:c:{{{customer_id}}}:linked"
+
+
+def queue_link(client: Any, prefix: str, customer_id: str, keys: list[str], until: float) -> None:
+    """Queue: list `keys` as this customer's until `until` (unix time), and drop what expired.
+
+    A sorted set scored by when each key expires, so a customer with years of calls does not
+    keep years of names of keys Redis has long since expired.
+    """
+    linked = linked_key(prefix, customer_id)
+    client.zadd(linked, dict.fromkeys(keys, until))
+    client.zremrangebyscore(linked, "-inf", time.time())
 
 
 class UnknownCustomer(LookupError):
@@ -224,7 +236,9 @@ class ContextStore:
                     keys=[self.customer_key(customer_id)], args=[self.prefix, customer_id]
                 )
             )
-        linked = [k.decode() for k in self.redis.smembers(linked_key(self.prefix, customer_id))]
+        linked = [
+            k.decode() for k in self.redis.zrange(linked_key(self.prefix, customer_id), 0, -1)
+        ]
         if linked:
             self.redis.delete(*linked)
         pattern = _glob_escape(self.customer_key(customer_id)) + "*"

@@ -161,16 +161,16 @@ def test_a_voice_turn_costs_these_round_trips(
     assert "Hi Ana" in "".join(s.text or "" for s in greeting.iter("Say"))
     assert "pay or update your card" in "".join(s.text or "" for s in billing.iter("Say"))
     # conversation read, customer lookup script, SCRIPT EXISTS before the commit pipeline,
-    # then the pipeline (commit script, linked set, event, tallies)
+    # then the pipeline (commit script, the customer's linked keys, event, tallies)
     assert incoming.round_trips == 4, incoming
     assert incoming.commands == {
         "hmget": 1, "evalsha": 2, "get": 2, "lrange": 1, "script": 1, "hget": 1, "hset": 3,
-        "expire": 2, "sadd": 1, "xadd": 1, "hincrby": 2,
+        "expire": 2, "zadd": 1, "zremrangebyscore": 1, "xadd": 1, "hincrby": 2,
     }, incoming  # fmt: skip
     # conversation read, SCRIPT EXISTS, the commit pipeline
     assert menu.round_trips == 3, menu
     assert menu.commands == {
-        "hmget": 1, "script": 1, "evalsha": 1, "hget": 1, "hset": 2, "expire": 2, "sadd": 1,
+        "hmget": 1, "script": 1, "evalsha": 1, "hget": 1, "hset": 1, "expire": 2,
         "xadd": 1, "hincrby": 1,
     }, menu  # fmt: skip
 
@@ -193,8 +193,8 @@ def test_a_chat_turn_costs_these_round_trips(
     assert first.round_trips == 9, first
     assert first.commands == {
         "incrby": 2, "expire": 7, "hget": 2, "hmget": 1, "evalsha": 2, "get": 1, "lrange": 1,
-        "multi": 3, "rpush": 3, "ltrim": 3, "exec": 3, "script": 1, "hset": 4, "sadd": 1,
-        "xadd": 1, "hincrby": 2,
+        "multi": 3, "rpush": 3, "ltrim": 3, "exec": 3, "script": 1, "hset": 4, "zadd": 1,
+        "zremrangebyscore": 1, "xadd": 1, "hincrby": 2,
     }, first  # fmt: skip
     # the same without the lookup, and one bot message
     assert menu.round_trips == 7, menu

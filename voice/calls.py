@@ -178,8 +178,9 @@ class VoiceLine:
         outcome = outcome_of(result.actions)
         pipe = self.conversations.redis.pipeline(transaction=False)
         self.conversations.queue_commit(
-            pipe, CHANNEL, sid, turn, result.state.to_dict(), response, customer, meta,
-            {"outcome": outcome} if outcome else None,
+            pipe, CHANNEL, sid, turn, result.state.to_dict(), response,
+            customer if state is None else None,  # the snapshot is taken once, at the start
+            meta, {"outcome": outcome} if outcome else None,
         )  # fmt: skip
         queue_events(pipe, CHANNEL, sid, flow.name, result.events, now, started=state is None)
         for action in result.actions:
