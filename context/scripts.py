@@ -35,9 +35,9 @@ redis.call('RPUSH', KEYS[2], ARGV[2])
 return 1
 """
 
-# One Redis only. KEYS: profile, log, seen. ARGV: prefix, id, profile json, phones json, email,
-# then (contact key, contact json) pairs. Index entries the new profile no longer has are dropped.
-UPSERT = """
+# The start of UPSERT and UNINDEX: drop the phone and email index entries the stored profile
+# (KEYS[1]) had, where they still point at this customer (ARGV[2]).
+_DROP_OLD_INDEXES = """
 local prefix, id = ARGV[1], ARGV[2]
 local old = redis.call('GET', KEYS[1])
 if old then
@@ -51,7 +51,13 @@ if old then
     if redis.call('GET', k) == id then redis.call('DEL', k) end
   end
 end
-redis.call('SET', KEYS[1], ARGV[3])
+"""
+
+# One Redis only. KEYS: profile, log, seen. ARGV: prefix, id, profile json, phones json, email,
+# then (contact key, contact json) pairs. Index entries the new profile no longer has are dropped.
+UPSERT = (
+    _DROP_OLD_INDEXES
+    + """redis.call('SET', KEYS[1], ARGV[3])
 for _, p in ipairs(cjson.decode(ARGV[4])) do
   redis.call('SET', prefix .. ':phone:' .. p, id)
 end
@@ -66,25 +72,15 @@ for i = 6, #ARGV, 2 do
 end
 return added
 """
+)
 
 # One Redis only. KEYS: profile. ARGV: prefix, id. Drops the index entries of this customer.
-UNINDEX = """
-local prefix, id = ARGV[1], ARGV[2]
-local old = redis.call('GET', KEYS[1])
-if old then
-  local o = cjson.decode(old)
-  for _, p in ipairs(o.phones) do
-    local k = prefix .. ':phone:' .. p
-    if redis.call('GET', k) == id then redis.call('DEL', k) end
-  end
-  if type(o.email) == 'string' and o.email ~= '' then
-    local k = prefix .. ':email:' .. o.email
-    if redis.call('GET', k) == id then redis.call('DEL', k) end
-  end
-end
-redis.call('SREM', prefix .. ':customers', id)
+UNINDEX = (
+    _DROP_OLD_INDEXES
+    + """redis.call('SREM', prefix .. ':customers', id)
 return old and 1 or 0
 """
+)
 
 # Cluster. KEYS: profile, log, seen. ARGV: profile json, then (contact key, contact json)
 # pairs. Returns {contacts added, the profile it replaced or ''}; the caller fixes the indexes.
