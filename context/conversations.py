@@ -89,25 +89,6 @@ class ConversationStore:
             replay=replay,
         )
 
-    def commit(
-        self,
-        channel: str,
-        conversation_id: str,
-        turn: int,
-        state: dict[str, Any],
-        response: str,
-        *,
-        customer: Customer | None = None,
-        meta: dict[str, Any] | None = None,
-        fields: dict[str, str] | None = None,
-    ) -> int | str:
-        """Store the state after `turn`; return the next turn, or the winner's response."""
-        return decode_commit(
-            self.queue_commit(
-                self.redis, channel, conversation_id, turn, state, response, customer, meta, fields
-            )
-        )
-
     def queue_commit(
         self,
         client: Any,
