@@ -339,7 +339,7 @@ def print_memory(url: str, bench: Any) -> None:
     base = store.customer_key("cus_1001")
     own = [base, f"{base}:log", f"{base}:seen", f"pz:phone:{ANA}", "pz:email:ana@example.com"]
     linked = f"{base}:linked"
-    members = client.scard(linked) or 1
+    members = client.zcard(linked) or 1
     events = client.xlen("pz:events") or 1
     print("\nmemory (MEMORY USAGE, after the runs)")
     print(
@@ -351,7 +351,7 @@ def print_memory(url: str, bench: Any) -> None:
         f" (hash {usage(chats):,} + transcript {usage(transcript):,})"
     )
     print(f"  each conversation also adds:    {2 * usage(linked) / members:,.0f} bytes to the"
-          f" customer's linked set ({members:,} members now, never trimmed) and"
+          f" customer's linked keys ({members:,} members now, trimmed as they expire) and"
           f" {usage('pz:events') / events:,.0f} bytes per event in pz:events")  # fmt: skip
     print(
         f"  customer cus_1001's own keys:   {sum(usage(k) for k in own):,} bytes"
