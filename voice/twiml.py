@@ -1,24 +1,33 @@
-"""Engine actions as TwiML, built with twilio's VoiceResponse.
+"""Engine actions as TwiML, written as strings.
 
 Every response ends somewhere Twilio will come back to us (a Gather with
 `actionOnEmptyResult`, a Dial or Enqueue action, a Record action) or ends the call on
 purpose after saying goodbye. Nothing a customer said is ever put into TwiML except as
-escaped text.
+escaped text: every value reaches the document through `_text` or `_attr`.
+
+The documents are the ones twilio's VoiceResponse writes, byte for byte (attributes sorted by
+their camelCase names, booleans as true/false, empty elements as `<Name />`), without its
+ElementTree round trip on every webhook. One difference: characters XML 1.0 does not allow
+(most control characters, lone surrogates, U+FFFE, U+FFFF) are dropped, where ElementTree
+would write a document Twilio cannot parse.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
-
-from twilio.twiml.voice_response import Dial, Enqueue, Gather, VoiceResponse
 
 from presszero.flows.actions import Action, Callback, End, Handoff, Prompt, Say, Voicemail
 
 GATHER_TIMEOUT = 6  # seconds of silence before the engine hears "no input"
 DIAL_TIMEOUT = 25  # seconds an agent's phone rings before we call it no-answer
 MAX_HINTS = 40
+
+_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
+_NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,13 +36,14 @@ class Target:
 
     dial: str = ""  # "+15550001111", "sip:desk@pbx.example.com", "client:agent1"; "" to queue
 
-    def add_to(self, dial: Dial, whisper: str | None) -> None:
+    def noun(self, whisper: str | None) -> str:
+        """Return the Number, Sip or Client to put in a Dial; `whisper` is played to the agent."""
+        attrs = _attrs(url=whisper)
         if self.dial.startswith("sip:"):
-            dial.sip(self.dial, url=whisper)
-        elif self.dial.startswith("client:"):
-            dial.client(self.dial.removeprefix("client:"), url=whisper)
-        else:
-            dial.number(self.dial, url=whisper)
+            return _element("Sip", attrs, _text(self.dial))
+        if self.dial.startswith("client:"):
+            return _element("Client", attrs, _text(self.dial.removeprefix("client:")))
+        return _element("Number", attrs, _text(self.dial))
 
 
 def url(path: str, **query: str | int) -> str:
@@ -45,76 +55,75 @@ def render(
     actions: Iterable[Action], *, turn: int, call: str, target: Target, language: str
 ) -> str:
     """Return the TwiML for one turn's actions; `turn` is the token for the next webhook."""
-    response = VoiceResponse()
+    next_turn = url("turn", t=turn)
+    verbs: list[str] = []
     pending: list[str] = []  # says are held so a prompt can take them inside its Gather
     for action in actions:
         if isinstance(action, Say):
             pending.append(action.text)
         elif isinstance(action, Prompt):
-            gather = _gather(action, turn, language)
-            for text in [*pending, action.text]:
-                gather.say(text, language=language)
+            says = "".join(_say(text, language) for text in [*pending, action.text])
             pending = []
-            response.append(gather)
+            verbs.append(f"{_gather_start(action, next_turn, language)}{says}</Gather>")
             # Twilio calls the action even on silence (actionOnEmptyResult); should it not,
             # the next verb brings the caller back to us as "no input" all the same.
-            response.redirect(url("turn", t=turn), method="POST")
+            verbs.append(_redirect(next_turn))
         else:
-            _say_all(response, pending, language)
+            verbs.extend(_say(text, language) for text in pending)
             pending = []
-            _ending(response, action, turn=turn, call=call, target=target, language=language)
-    _say_all(response, pending, language)
-    return str(response)
+            verbs.append(_ending(action, turn=turn, call=call, target=target))
+    verbs.extend(_say(text, language) for text in pending)
+    return _response("".join(verbs))
 
 
-def _say_all(response: VoiceResponse, texts: list[str], language: str) -> None:
-    for text in texts:
-        response.say(text, language=language)
+def _gather_start(prompt: Prompt, action: str, language: str) -> str:
+    # tuple(): the cache needs hashable keys even if a caller built the prompt with lists.
+    expects, hints = tuple(prompt.expects), tuple(prompt.hints)
+    options = _gather_options(expects, hints, prompt.max_digits, language)
+    # `action` sorts before every other Gather attribute, so it opens the tag.
+    return f'<Gather action="{_attr(action)}"{options}>'
 
 
-def _gather(prompt: Prompt, turn: int, language: str) -> Gather:
-    inputs = " ".join(sorted({"dtmf", *prompt.expects}, key=["dtmf", "speech"].index))
-    hints = ", ".join(dict.fromkeys(h for h in prompt.hints if h))
-    options = {
+@functools.lru_cache(maxsize=256)
+def _gather_options(
+    expects: tuple[str, ...], hints: tuple[str, ...], max_digits: int | None, language: str
+) -> str:
+    """Return a prompt's Gather attributes but `action` (the only one that changes by turn)."""
+    inputs = " ".join(sorted({"dtmf", *expects}, key=["dtmf", "speech"].index))
+    joined = ", ".join(dict.fromkeys(h for h in hints if h))
+    options: dict[str, str | int | bool] = {
         "input": inputs,
-        "action": url("turn", t=turn),
         "method": "POST",
         "timeout": GATHER_TIMEOUT,
         "action_on_empty_result": True,
         "language": language,
     }
-    if "speech" in prompt.expects:
+    if "speech" in expects:
         options["speech_timeout"] = "auto"
-        if hints:
-            options["hints"] = ", ".join(hints.split(", ")[:MAX_HINTS])
-    if prompt.max_digits:
-        options["num_digits"] = prompt.max_digits
+        if joined:
+            options["hints"] = ", ".join(joined.split(", ")[:MAX_HINTS])
+    if max_digits:
+        options["num_digits"] = max_digits
     else:
         options["finish_on_key"] = "#"
-    return Gather(**options)
+    return _attrs(**options)
 
 
-def _ending(
-    response: VoiceResponse, action: Action, *, turn: int, call: str, target: Target, language: str
-) -> None:
+def _ending(action: Action, *, turn: int, call: str, target: Target) -> str:
     if isinstance(action, Handoff):
         if target.dial:
-            dial = Dial(
+            attrs = _attrs(
                 action=url("dial-status", t=turn), timeout=DIAL_TIMEOUT, answer_on_bridge=True
             )
-            target.add_to(dial, url("whisper", call=call))
-            response.append(dial)
-        else:
-            response.append(
-                Enqueue(
-                    action.queue,
-                    action=url("queue-result", t=turn),
-                    wait_url=url("wait", call=call),
-                    wait_url_method="POST",
-                )
-            )
-    elif isinstance(action, Voicemail):
-        response.record(
+            return _element("Dial", attrs, target.noun(url("whisper", call=call)))
+        attrs = _attrs(
+            action=url("queue-result", t=turn),
+            wait_url=url("wait", call=call),
+            wait_url_method="POST",
+        )
+        return _element("Enqueue", attrs, _text(action.queue))
+    if isinstance(action, Voicemail):
+        attrs = _attrs(
             action=url("recorded", t=turn),
             max_length=120,
             play_beep=True,
@@ -124,59 +133,118 @@ def _ending(
             transcribe_callback=url("transcribed", call=call),
         )
         # Twilio skips the action when nothing was recorded; then we arrange a callback.
-        response.redirect(url("recorded", t=turn, empty=1), method="POST")
-    elif isinstance(action, Callback | End):
-        response.hangup()
+        return _element("Record", attrs) + _redirect(url("recorded", t=turn, empty=1))
+    if isinstance(action, Callback | End):
+        return "<Hangup />"
+    return ""
 
 
 def failsafe(target: Target, queue: str, language: str = "en-US") -> str:
     """Return the TwiML for when anything on our side failed: apologise once, reach a person."""
-    response = VoiceResponse()
-    response.say(
-        "Sorry, something went wrong on our side. Let me connect you to a person now.",
-        language=language,
+    sorry = _say(
+        "Sorry, something went wrong on our side. Let me connect you to a person now.", language
     )
     if target.dial:
-        dial = Dial(timeout=DIAL_TIMEOUT, answer_on_bridge=True)
-        target.add_to(dial, None)
-        response.append(dial)
-    else:
-        response.enqueue(queue)
-    return str(response)
+        attrs = _attrs(timeout=DIAL_TIMEOUT, answer_on_bridge=True)
+        return _response(sorry + _element("Dial", attrs, target.noun(None)))
+    return _response(sorry + _element("Enqueue", "", _text(queue)))
 
 
 def goodbye(text: str, language: str = "en-US") -> str:
     """Return TwiML that says `text` and ends the call."""
-    response = VoiceResponse()
-    response.say(text, language=language)
-    response.hangup()
-    return str(response)
+    return _response(_say(text, language) + "<Hangup />")
 
 
 def speak(texts: Iterable[str], language: str = "en-US", *, pause: int = 0) -> str:
     """Return TwiML that only speaks (a whisper to an agent, a queue announcement)."""
-    response = VoiceResponse()
-    for text in texts:
-        response.say(text, language=language)
+    says = "".join(_say(text, language) for text in texts)
     if pause:
-        response.pause(length=pause)
-    return str(response)
+        says += _element("Pause", _attrs(length=pause))
+    return _response(says)
 
 
 def offer_callback(words: Iterable[str], action: str, language: str = "en-US") -> str:
     """Return queue-wait TwiML that offers a callback on key 1 while the caller waits."""
-    response = VoiceResponse()
-    gather = Gather(input="dtmf", num_digits=1, action=action, method="POST", timeout=15)
-    for text in words:
-        gather.say(text, language=language)
-    gather.say("To get a call back instead of waiting, press 1.", language=language)
-    response.append(gather)
-    return str(response)
+    says = [_say(text, language) for text in words]
+    says.append(_say("To get a call back instead of waiting, press 1.", language))
+    attrs = _attrs(input="dtmf", num_digits=1, action=action, method="POST", timeout=15)
+    return _response(_element("Gather", attrs, "".join(says)))
 
 
 def leave_queue(text: str, language: str = "en-US") -> str:
     """Return TwiML that takes the caller out of the queue (on to the Enqueue action)."""
-    response = VoiceResponse()
-    response.say(text, language=language)
-    response.leave()
-    return str(response)
+    return _response(_say(text, language) + "<Leave />")
+
+
+# -- writing XML ------------------------------------------------------------------------------
+
+
+def _response(verbs: str) -> str:
+    return f"{_DECLARATION}<Response>{verbs}</Response>" if verbs else f"{_DECLARATION}<Response />"
+
+
+def _element(name: str, attrs: str, inner: str = "") -> str:
+    """Return an element from its written attributes and contents (`<Name />` when empty)."""
+    return f"<{name}{attrs}>{inner}</{name}>" if inner else f"<{name}{attrs} />"
+
+
+def _say(text: str, language: str) -> str:
+    start, empty = _say_tags(language)
+    text = _text(text)
+    return f"{start}{text}</Say>" if text else empty
+
+
+@functools.lru_cache(maxsize=32)
+def _say_tags(language: str) -> tuple[str, str]:
+    """Return the start of a Say in `language`, and an empty one."""
+    attrs = _attrs(language=language)
+    return f"<Say{attrs}>", f"<Say{attrs} />"
+
+
+def _redirect(to: str) -> str:
+    return f'<Redirect method="POST">{_text(to)}</Redirect>'
+
+
+def _attrs(**options: str | int | bool | None) -> str:
+    """Return attributes as twilio writes them: camelCase names sorted, None left out."""
+    named = sorted((_camel(name), value) for name, value in options.items() if value is not None)
+    return "".join(f' {name}="{_value(value)}"' for name, value in named)
+
+
+def _value(value: str | int | bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _attr(str(value))
+
+
+@functools.cache
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(word.title() for word in rest)
+
+
+def _text(value: str) -> str:
+    """Return element text escaped as ElementTree escapes it, less what XML cannot carry."""
+    if not (value.isascii() and value.isprintable()):
+        value = _NOT_XML.sub("", value)
+    if "&" in value:
+        value = value.replace("&", "&amp;")
+    if "<" in value:
+        value = value.replace("<", "&lt;")
+    if ">" in value:
+        value = value.replace(">", "&gt;")
+    return value
+
+
+def _attr(value: str) -> str:
+    """Return an attribute value escaped as ElementTree escapes it, less what XML cannot carry."""
+    value = _text(value)
+    if '"' in value:
+        value = value.replace('"', "&quot;")
+    if "\r" in value:
+        value = value.replace("\r", "&#13;")
+    if "\n" in value:
+        value = value.replace("\n", "&#10;")
+    if "\t" in value:
+        value = value.replace("\t", "&#09;")
+    return value
