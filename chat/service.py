@@ -16,7 +16,7 @@ from typing import Any
 from presszero import metrics
 from presszero.context.agents import AgentStore
 from presszero.context.clock import Clock
-from presszero.context.conversations import ConversationStore, decode_commit
+from presszero.context.conversations import ConversationStore, Writes
 from presszero.context.events import queue_events
 from presszero.context.handoffs import HandoffStore
 from presszero.context.limits import RateLimiter
@@ -41,6 +41,7 @@ from .identity import verify_token
 CHANNEL = "chat"
 MAX_MESSAGE = 2000
 MAX_TRANSCRIPT = 500
+TRANSCRIPT_SECONDS = 7 * 24 * 3600  # from the last message
 PERSON_BUTTON = {"title": "Talk to a person", "payload": "/agent"}
 GREETINGS = {"", "hi", "hello", "hey", "/start", "start", "/restart", "good morning", "hiya"}
 # Who is talking: the bot; a person (waiting, or with an agent); the visitor leaving a
@@ -106,25 +107,30 @@ class ChatService:
     def receive(self, sender: str, message: str, metadata: Mapping[str, Any]) -> list[Reply]:
         """Take one visitor message; return what the bot says (nothing once a person has it)."""
         text = " ".join(message.split())
-        mode = self._mode(sender)
+        subject = verify_token(self.identity_secret, metadata.get("identity"), self.clock.now())
+        if subject:  # who they are is read with the conversation: one round trip
+            kind = "email" if "@" in subject else "id"
+            current, customer = self.conversations.load_beside(
+                self.store, kind, subject, CHANNEL, sender
+            )
+        else:
+            current, customer = self.conversations.load(CHANNEL, sender), None
+        mode = current.mode or "bot"
         if mode in ("waiting", "with_agent"):
             self.visitor_said(sender, text)
             return []
         if mode == "message":
             return self._take_message(sender, text)
-        current = self.conversations.load(CHANNEL, sender)
+        said = Writes()
         if mode == "closed" or current.state is None:
-            customer = self._identify(metadata)
+            if customer is None and subject and "@" not in subject:
+                customer = self.store.lookup_by_phone(subject)  # signed in by phone number
             start = Event.start(CHANNEL, _phone(customer))
-            return self._turn(sender, current.number, None, start, customer, text)
-        self.visitor_said(sender, text)
+            return self._turn(sender, current.number, None, start, customer, text, said)
+        self.queue_said(said, sender, text)
         state = State.from_dict(current.state)
         event = Event.text("agent" if text == PERSON_BUTTON["payload"] else text)
-        return self._turn(sender, current.number, state, event, current.customer, None)
-
-    def _identify(self, metadata: Mapping[str, Any]) -> Customer | None:
-        subject = verify_token(self.identity_secret, metadata.get("identity"), self.clock.now())
-        return self.store.lookup(subject) if subject else None
+        return self._turn(sender, current.number, state, event, current.customer, None, said)
 
     def _turn(
         self,
@@ -134,6 +140,7 @@ class ChatService:
         event: Event,
         customer: Customer | None,
         first_message: str | None,
+        said: Writes,
     ) -> list[Reply]:
         flow = self.flows.get(state.flow if state else None)
         now = self.clock.now()
@@ -141,7 +148,7 @@ class ChatService:
         events = list(result.events)
         actions = list(result.actions)
         if first_message is not None:
-            self.visitor_said(sender, first_message)
+            self.queue_said(said, sender, first_message)
             if first_message.lower() not in GREETINGS and result.state.status == "prompt":
                 # The first message is already an answer ("agent", "my bill"): take it now.
                 answer = "agent" if first_message == PERSON_BUTTON["payload"] else first_message
@@ -157,24 +164,24 @@ class ChatService:
         replies, fields = self._render(actions, sender)
         if state is None:
             fields.setdefault("mode", "bot")
-        pipe = self.redis.pipeline(transaction=False)
-        meta = {"flow": flow.name} if state is None else None
-        self.conversations.queue_commit(
-            pipe, CHANNEL, sender, turn, result.state.to_dict(),
-            json.dumps([r.text for r in replies]), customer if state is None else None, meta,
-            fields,
-        )  # fmt: skip
-        queue_events(pipe, CHANNEL, sender, flow.name, events, now, started=state is None)
+        answered, then = Writes(), Writes()
+        for reply in replies:
+            self.queue_append(answered, sender, "bot", reply.text)
+        queue_events(then, CHANNEL, sender, flow.name, events, now, started=state is None)
         for action in actions:
             if isinstance(action, Handoff | Callback | Voicemail):
                 self.handoffs.queue_open(
-                    pipe, f"{CHANNEL}:{sender}", inbox_record(action, CHANNEL), now
+                    then, f"{CHANNEL}:{sender}", inbox_record(action, CHANNEL), now
                 )
-        won = decode_commit(pipe.execute()[0])
+        won = self.conversations.commit(
+            CHANNEL, sender, turn, result.state.to_dict(),
+            json.dumps([r.text for r in replies]),
+            customer=customer if state is None else None,
+            meta={"flow": flow.name} if state is None else None,
+            fields=fields, before=said, won=answered, then=then,
+        )  # fmt: skip
         if isinstance(won, str):  # a second message raced this one; it answered
             return []
-        for reply in replies:
-            self.append(sender, "bot", reply.text)
         metrics.count_turn(CHANNEL, events, result.state.escape_reason)
         if any(isinstance(a, End) for a in actions) and customer is not None:
             self._record_contact(customer.id, sender, "resolved", result.state.step)
@@ -228,22 +235,42 @@ class ChatService:
 
     def visitor_said(self, sender: str, text: str) -> None:
         """Add the visitor's message as a person reads it (buttons by their title)."""
+        writes = Writes()
+        self.queue_said(writes, sender, text)
+        if writes.commands:
+            self._send(writes)
+
+    def queue_said(self, writes: Writes, sender: str, text: str) -> None:
+        """Write down the visitor's message (if any) for the transcript."""
         if text in ("", "/start"):
             return
         shown = PERSON_BUTTON["title"] if text == PERSON_BUTTON["payload"] else text
-        self.append(sender, "visitor", shown)
+        self.queue_append(writes, sender, "visitor", shown)
 
     def append(self, sender: str, who: str, text: str, agent: str = "") -> int:
         """Add a message to the transcript; return its id."""
+        writes = Writes()
+        self.queue_append(writes, sender, who, text, agent)
+        return int(self._send(writes)[0]) - 1
+
+    def queue_append(
+        self, writes: Writes, sender: str, who: str, text: str, agent: str = ""
+    ) -> None:
+        """Write down a message for the transcript (three commands: add, trim, keep)."""
         entry = {"from": who, "text": text, "at": self.clock.now().isoformat(timespec="seconds")}
         if agent:
             entry["agent"] = agent
         key = self.transcript_key(sender)
+        writes.rpush(key, json.dumps(entry))
+        writes.ltrim(key, -MAX_TRANSCRIPT, -1)
+        writes.expire(key, TRANSCRIPT_SECONDS)
+
+    def _send(self, writes: Writes) -> list[Any]:
+        """Send commands on the transcript's keys in one transaction; return their replies."""
         pipe = self.redis.pipeline(transaction=True)
-        pipe.rpush(key, json.dumps(entry))
-        pipe.ltrim(key, -MAX_TRANSCRIPT, -1)
-        pipe.expire(key, 7 * 24 * 3600)
-        return int(pipe.execute()[0]) - 1
+        for command in writes.commands:
+            pipe.execute_command(*command)
+        return pipe.execute()
 
     def transcript(self, sender: str, after: int = -1) -> list[dict[str, Any]]:
         """Return the messages after id `after`, each with its id."""

@@ -178,16 +178,21 @@ def is_cluster(client: Any) -> bool:
 
 
 def run_script(script: Script, keys: Sequence[Any], args: Sequence[Any], client: Any = None) -> Any:
-    """Run `script` (queue it, when `client` is a pipeline) on `keys`, which share one slot."""
+    """Run `script` (queue it, when `client` is a pipeline) on `keys`, which share one slot.
+
+    In a pipeline the script goes as EVAL with its text: Redis caches it by its hash all the
+    same, and redis-py's EVALSHA in a pipeline would first ask SCRIPT EXISTS, a round trip of
+    its own before every turn's commit. A cluster pipeline refuses EVALSHA outright.
+    """
     if isinstance(client, ClusterPipeline):
-        # redis-py refuses EVALSHA in a cluster pipeline (a node may lack the script and the
-        # pipeline cannot load it); EVAL carries the script, and Redis caches it by its hash.
         # Naming the node saves a round trip: otherwise redis-py asks a node (COMMAND GETKEYS)
         # where each pipelined EVAL goes. A moved slot is still followed (MOVED).
         node = client.get_node_from_key(keys[0])
         return client.execute_command(
             "EVAL", script.script, len(keys), *keys, *args, target_nodes=node
         )
+    if isinstance(client, redis.client.Pipeline):
+        return client.execute_command("EVAL", script.script, len(keys), *keys, *args)
     return script(keys=keys, args=args, client=client)
 
 

@@ -5,6 +5,11 @@ number, a snapshot of the customer taken when the conversation started, and the 
 given at each recent turn. Any worker can take the next turn. A turn is committed only if no
 one else committed it first; a webhook that arrives again for a turn already taken (a retry,
 a replay) gets the response that turn gave, and nothing advances twice.
+
+What else a turn writes (analytics events, a handoff, the transcript) is written down as
+`Writes` and sent with the commit: on one Redis inside the commit's script, so a turn that
+lost the race writes nothing and a turn costs one round trip; on a Redis Cluster, where those
+keys live on other nodes, pipelined beside the commit (one round trip per node).
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .connect import RedisClient, run_script
+from redis.commands.core import CoreCommands
+
+from .connect import RedisClient, is_cluster, run_script
 from .models import Customer
-from .store import PREFIX, queue_link
+from .store import PREFIX, ContextStore, queue_link
 from .stored import customer_from_stored
 
 TTL_SECONDS = 24 * 3600
@@ -25,21 +32,58 @@ TTL_SECONDS = 24 * 3600
 LINK_SECONDS = 30 * 24 * 3600
 KEEP_RESPONSES = 8
 
-# KEYS: the conversation. ARGV: expected turn, state, response, ttl, keep, then optional
-# field/value pairs to set. Returns the new turn, or {winner's response} if we lost the race.
+# KEYS: the conversation. ARGV: expected turn, state, response, ttl, keep, commands to run
+# first whatever happens (JSON: [[name, arg, ...], ...]), commands to run only if the commit
+# wins (JSON), then optional field/value pairs to set. Returns the new turn, or {winner's
+# response} if we lost the race.
 _COMMIT = """
+local function run(commands)
+  for _, command in ipairs(cjson.decode(commands)) do redis.call(unpack(command)) end
+end
+run(ARGV[6])
 local turn = tonumber(redis.call('HGET', KEYS[1], 'turn') or '0')
 local expected = tonumber(ARGV[1])
 if turn ~= expected then
   return {redis.call('HGET', KEYS[1], 'resp:' .. ARGV[1]) or ''}
 end
 redis.call('HSET', KEYS[1], 'turn', turn + 1, 'state', ARGV[2], 'resp:' .. turn, ARGV[3])
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 local old = turn - tonumber(ARGV[5])
 if old >= 0 then redis.call('HDEL', KEYS[1], 'resp:' .. old) end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
+run(ARGV[7])
 return turn + 1
 """
+
+
+class Writes(CoreCommands):  # type: ignore[misc]
+    """Redis commands written down to be sent with a turn's commit.
+
+    Built with redis-py's own command methods (`writes.xadd(...)`, `writes.hincrby(...)`),
+    so they take the same arguments as on a client or a pipeline.
+    """
+
+    def __init__(self, commands: list[tuple[Any, ...]] | None = None) -> None:
+        self.commands: list[tuple[Any, ...]] = commands or []
+
+    def execute_command(self, *args: Any, **_options: Any) -> Writes:
+        self.commands.append(args)
+        return self
+
+    def to_json(self) -> str:
+        """Return the commands as the commit script reads them: lists of strings."""
+        return json.dumps([[_text(a) for a in command] for command in self.commands])
+
+
+def _text(value: Any) -> str:
+    """Return a command argument as redis-py would send it (its Encoder's rules)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"not a Redis argument: {value!r}")
+    return repr(value) if isinstance(value, float) else str(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +95,7 @@ class Turn:
     customer: Customer | None
     meta: dict[str, Any]
     replay: str | None  # the response already given, when this turn was taken before
+    mode: str = ""  # a chat's: who has it (bot, waiting, with_agent, message, closed)
 
     @property
     def started(self) -> bool:
@@ -63,6 +108,7 @@ class ConversationStore:
     def __init__(self, client: RedisClient, *, prefix: str = PREFIX) -> None:
         self.redis = client
         self.prefix = prefix
+        self.cluster = is_cluster(client)
         self._commit = client.register_script(_COMMIT)
 
     def key(self, channel: str, conversation_id: str) -> str:
@@ -70,60 +116,64 @@ class ConversationStore:
 
     def load(self, channel: str, conversation_id: str, turn: int | None = None) -> Turn:
         """Return the conversation as stored (one round trip); `turn` asks for a replay check."""
-        asked = f"resp:{turn}" if turn is not None else "turn"
-        number, state, customer, meta, response = self.redis.hmget(
-            self.key(channel, conversation_id), ["turn", "state", "customer", "meta", asked]
-        )
-        current = int(number or 0)
-        replay = None
-        if turn is not None and turn < current:
-            replay = (response or b"").decode()
-        snapshot = json.loads(customer) if customer else None
-        return Turn(
-            number=current,
-            state=json.loads(state) if state else None,
-            customer=None
-            if not snapshot
-            else customer_from_stored(snapshot["profile"], snapshot["contacts"]),
-            meta=json.loads(meta) if meta else {},
-            replay=replay,
-        )
+        values = self.redis.hmget(self.key(channel, conversation_id), _fields(turn))
+        return _turn(values, turn)
 
-    def queue_commit(
+    def load_beside(
+        self, store: ContextStore, kind: str, value: str, channel: str, conversation_id: str
+    ) -> tuple[Turn, Customer | None]:
+        """Return the conversation (checked for a replay of its first turn) and the customer
+        `store` finds by `kind` and `value`: one round trip on one Redis."""
+        key = self.key(channel, conversation_id)
+        customer, values = store.find_beside(kind, value, key, _fields(0))
+        return _turn(values, 0), customer
+
+    def commit(
         self,
-        client: Any,
         channel: str,
         conversation_id: str,
         turn: int,
         state: dict[str, Any],
         response: str,
+        *,
         customer: Customer | None = None,
         meta: dict[str, Any] | None = None,
         fields: dict[str, str] | None = None,
-    ) -> Any:
-        """Send (or, on a pipeline, queue) a commit; `decode_commit` reads its result.
+        before: Writes | None = None,
+        won: Writes | None = None,
+        then: Writes | None = None,
+    ) -> int | str:
+        """Commit `turn`: return the next turn number, or the response that won the race.
 
-        `fields` are set beside the state (e.g. how the conversation has ended so far). The
-        commit touches only the conversation's key; on a Redis Cluster a pipeline (redis-py's
-        ClusterPipeline) sends each command to its slot's node and still returns the results
-        in the order they were queued, so a turn reads its commit at the index it queued it.
+        `fields` are set beside the state (e.g. how the conversation has ended so far).
+        `before` and `won` may touch the conversation's own keys only (its hash, its
+        transcript): `before` runs whatever happens, `won` only if this commit wins. `then`
+        may touch any key: on one Redis it runs only if the commit wins; on a Redis Cluster,
+        where its keys live on other nodes, it is pipelined beside the commit and runs either
+        way (a lost race is rare: Twilio retrying a turn while it is being answered).
         """
         key = self.key(channel, conversation_id)
+        won, then = won or Writes(), then or Writes()
         extra: list[Any] = [item for pair in (fields or {}).items() for item in pair]
         if customer is not None:
             extra += ["customer", json.dumps(snapshot(customer))]
+            # So that forgetting the customer erases this conversation too.
+            until = time.time() + LINK_SECONDS
+            queue_link(then, self.prefix, customer.id, [key, key + ":msgs"], until)
         if meta is not None:
             extra += ["meta", json.dumps(meta)]
-        result = run_script(
-            self._commit,
-            [key],
-            [turn, json.dumps(state), response, TTL_SECONDS, KEEP_RESPONSES, *extra],
-            client,
-        )
-        if customer is not None:  # so that forgetting the customer erases this too
-            until = time.time() + LINK_SECONDS
-            queue_link(client, self.prefix, customer.id, [key, key + ":msgs"], until)
-        return result
+        args = [turn, json.dumps(state), response, TTL_SECONDS, KEEP_RESPONSES]
+        first = (before or Writes()).to_json()
+        if not self.cluster:
+            if_won = Writes(won.commands + then.commands).to_json()
+            return decode_commit(run_script(self._commit, [key], [*args, first, if_won, *extra]))
+        # The commit goes first, so its result is the pipeline's first; redis-py's cluster
+        # pipeline sends each command to its slot's node and keeps the results in order.
+        pipe = self.redis.pipeline(transaction=False)
+        run_script(self._commit, [key], [*args, first, won.to_json(), *extra], pipe)
+        for command in then.commands:
+            pipe.execute_command(*command)
+        return decode_commit(pipe.execute()[0])
 
     def field(self, channel: str, conversation_id: str, name: str) -> str | None:
         """Return one stored field of a conversation, or None."""
@@ -148,3 +198,33 @@ def snapshot(customer: Customer) -> dict[str, Any]:
     record = customer.to_dict()
     contacts = record.pop("contacts")
     return {"profile": record, "contacts": contacts[-50:]}
+
+
+def _fields(turn: int | None) -> list[str]:
+    return [
+        "turn",
+        "state",
+        "customer",
+        "meta",
+        "mode",
+        f"resp:{turn}" if turn is not None else "turn",
+    ]
+
+
+def _turn(values: list[Any], turn: int | None) -> Turn:
+    number, state, customer, meta, mode, response = values
+    current = int(number or 0)
+    replay = None
+    if turn is not None and turn < current:
+        replay = (response or b"").decode()
+    snapshot = json.loads(customer) if customer else None
+    return Turn(
+        number=current,
+        state=json.loads(state) if state else None,
+        customer=None
+        if not snapshot
+        else customer_from_stored(snapshot["profile"], snapshot["contacts"]),
+        meta=json.loads(meta) if meta else {},
+        replay=replay,
+        mode=mode.decode() if mode else "",
+    )

@@ -27,6 +27,22 @@ if not profile then return false end
 return {profile, redis.call('LRANGE', log_key, -tonumber(ARGV[3]), -1)}
 """
 
+# One Redis only. KEYS: a hash to read as well (a conversation). ARGV: kind, value, how many log
+# entries, prefix, then the hash's fields. Returns {fields} or {fields, profile, log}: the
+# first turn of a call reads its conversation and finds its caller in one round trip.
+LOOKUP_BESIDE = """
+local read = redis.call('HMGET', KEYS[1], unpack(ARGV, 5))
+local id = ARGV[2]
+if ARGV[1] ~= 'id' then
+  id = redis.call('GET', ARGV[4] .. ':' .. ARGV[1] .. ':' .. ARGV[2])
+  if not id then return {read} end
+end
+local profile_key = ARGV[4] .. ':c:{' .. id .. '}'
+local profile = redis.call('GET', profile_key)
+if not profile then return {read} end
+return {read, profile, redis.call('LRANGE', profile_key .. ':log', -tonumber(ARGV[3]), -1)}
+"""
+
 # KEYS: profile, log, seen. ARGV: key, contact json.
 RECORD = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end

@@ -67,6 +67,7 @@ class ContextStore:
         self.prefix = prefix
         self.cluster = is_cluster(client)
         self._lookup = client.register_script(scripts.LOOKUP)
+        self._lookup_beside = client.register_script(scripts.LOOKUP_BESIDE)
         self._record = client.register_script(scripts.RECORD)
         self._upsert = client.register_script(scripts.UPSERT)
         self._unindex = client.register_script(scripts.UNINDEX)
@@ -125,10 +126,26 @@ class ContextStore:
             kind, value = "id", owner.decode()
         keys = self._keys(value)[:2] if kind == "id" else []
         found = run_script(self._lookup, keys, [kind, value, RECENT_CONTACTS, self.prefix])
-        if not found:
-            return None
-        profile, log = found
-        return customer_from_stored(json.loads(profile), [json.loads(c) for c in log])
+        return _customer(found) if found else None
+
+    def find_beside(
+        self, kind: str, value: str, key: str, fields: Sequence[str]
+    ) -> tuple[Customer | None, list[bytes | None]]:
+        """Return the customer found by `kind` (id, phone, email) and `fields` of hash `key`.
+
+        One round trip on one Redis, where a script may read both; on a cluster the hash lives
+        on another slot, so it is read on its own. An unusable `value` finds no one.
+        """
+        if kind == "phone":
+            value = try_normalise_phone(value, self.region) or ""
+        elif kind == "email":
+            value = value.strip().lower()
+        if not value or self.cluster:
+            return self._find(kind, value), self.redis.hmget(key, list(fields))
+        found = self._lookup_beside(
+            keys=[key], args=[kind, value, RECENT_CONTACTS, self.prefix, *fields]
+        )
+        return (_customer(found[1:]) if len(found) > 1 else None), found[0]
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -297,3 +314,9 @@ def _profile_args(customer: Customer) -> list[Any]:
 
 def _glob_escape(text: str) -> str:
     return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
+
+
+def _customer(found: Sequence[Any]) -> Customer:
+    """Return the customer from a lookup script's (profile, log)."""
+    profile, log = found
+    return customer_from_stored(json.loads(profile), [json.loads(c) for c in log])

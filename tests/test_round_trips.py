@@ -160,18 +160,17 @@ def test_a_voice_turn_costs_these_round_trips(
     print(f"\nvoice incoming (identified caller): {incoming}\nvoice menu turn: {menu}")
     assert "Hi Ana" in "".join(s.text or "" for s in greeting.iter("Say"))
     assert "pay or update your card" in "".join(s.text or "" for s in billing.iter("Say"))
-    # conversation read, customer lookup script, SCRIPT EXISTS before the commit pipeline,
-    # then the pipeline (commit script, the customer's linked keys, event, tallies)
-    assert incoming.round_trips == 4, incoming
+    # one script reads the conversation and finds the caller; one script commits the turn
+    # and, having won it, writes the customer's linked keys, the event and the tallies
+    assert incoming.round_trips == 2, incoming
     assert incoming.commands == {
-        "hmget": 1, "evalsha": 2, "get": 2, "lrange": 1, "script": 1, "hget": 1, "hset": 3,
-        "expire": 2, "zadd": 1, "zremrangebyscore": 1, "xadd": 1, "hincrby": 2,
+        "evalsha": 2, "hmget": 1, "get": 2, "lrange": 1, "hget": 1, "hset": 3, "expire": 2,
+        "zadd": 1, "zremrangebyscore": 1, "xadd": 1, "hincrby": 2,
     }, incoming  # fmt: skip
-    # conversation read, SCRIPT EXISTS, the commit pipeline
-    assert menu.round_trips == 3, menu
+    # the conversation read, the commit script
+    assert menu.round_trips == 2, menu
     assert menu.commands == {
-        "hmget": 1, "script": 1, "evalsha": 1, "hget": 1, "hset": 1, "expire": 2,
-        "xadd": 1, "hincrby": 1,
+        "hmget": 1, "evalsha": 1, "hget": 1, "hset": 1, "expire": 2, "xadd": 1, "hincrby": 1,
     }, menu  # fmt: skip
 
 
@@ -188,17 +187,18 @@ def test_a_chat_turn_costs_these_round_trips(
     print(f"\nchat first message (identified): {first}\nchat menu answer: {menu}")
     assert greeting[0]["text"].startswith("Hi Ana")
     assert billing[0]["text"].startswith("To pay or update your card")
-    # rate limits, mode, conversation read, customer lookup, the visitor's line, SCRIPT
-    # EXISTS, the commit pipeline, then one transcript write per bot message (two here)
-    assert first.round_trips == 9, first
+    # the rate limits; the conversation read with the customer lookup; the commit script,
+    # which writes the visitor's line, then (having won) the two bot messages, the linked
+    # keys, the event and the tallies
+    assert first.round_trips == 3, first
     assert first.commands == {
-        "incrby": 2, "expire": 7, "hget": 2, "hmget": 1, "evalsha": 2, "get": 1, "lrange": 1,
-        "multi": 3, "rpush": 3, "ltrim": 3, "exec": 3, "script": 1, "hset": 4, "zadd": 1,
-        "zremrangebyscore": 1, "xadd": 1, "hincrby": 2,
+        "incrby": 2, "expire": 7, "evalsha": 2, "hmget": 1, "get": 1, "lrange": 1, "hget": 1,
+        "hset": 4, "rpush": 3, "ltrim": 3, "zadd": 1, "zremrangebyscore": 1, "xadd": 1,
+        "hincrby": 2,
     }, first  # fmt: skip
     # the same without the lookup, and one bot message
-    assert menu.round_trips == 7, menu
+    assert menu.round_trips == 3, menu
     assert menu.commands == {
-        "incrby": 2, "expire": 6, "hget": 2, "hmget": 1, "multi": 2, "rpush": 2, "ltrim": 2,
-        "exec": 2, "script": 1, "evalsha": 1, "hset": 1, "xadd": 1, "hincrby": 1,
+        "incrby": 2, "expire": 6, "hmget": 1, "evalsha": 1, "hget": 1, "hset": 1, "rpush": 2,
+        "ltrim": 2, "xadd": 1, "hincrby": 1,
     }, menu  # fmt: skip

@@ -14,7 +14,7 @@ from typing import Any
 
 from presszero import metrics
 from presszero.context.clock import Clock
-from presszero.context.conversations import ConversationStore, decode_commit
+from presszero.context.conversations import ConversationStore, Writes
 from presszero.context.events import queue_events
 from presszero.context.handoffs import HandoffStore
 from presszero.context.models import Customer
@@ -116,10 +116,11 @@ class VoiceLine:
     def incoming(self, form: Mapping[str, str]) -> str:
         """Start the call: look the caller up, greet them, ask the first question."""
         sid, caller = form["CallSid"], form.get("From", "")
-        current = self.conversations.load(CHANNEL, sid, 0)
+        current, customer = self.conversations.load_beside(
+            self.store, "phone", caller, CHANNEL, sid
+        )
         if current.replay is not None:
             return current.replay or self.failsafe()
-        customer = self.store.lookup_by_phone(caller) if caller else None
         meta = {"from": caller, "to": form.get("To", ""), "flow": self.flows.default}
         event = Event.start(CHANNEL, caller=customer.phones[0] if customer else caller)
         return self._turn(sid, 0, None, event, customer, meta=meta)
@@ -176,19 +177,18 @@ class VoiceLine:
             result.actions, turn=turn + 1, call=sid, target=self.target, language=flow.language
         )
         outcome = outcome_of(result.actions)
-        pipe = self.conversations.redis.pipeline(transaction=False)
-        self.conversations.queue_commit(
-            pipe, CHANNEL, sid, turn, result.state.to_dict(), response,
-            customer if state is None else None,  # the snapshot is taken once, at the start
-            meta, {"outcome": outcome} if outcome else None,
-        )  # fmt: skip
-        queue_events(pipe, CHANNEL, sid, flow.name, result.events, now, started=state is None)
+        then = Writes()
+        queue_events(then, CHANNEL, sid, flow.name, result.events, now, started=state is None)
         for action in result.actions:
             if isinstance(action, Handoff | Callback | Voicemail):
                 self.handoffs.queue_open(
-                    pipe, f"{CHANNEL}:{sid}", inbox_record(action, CHANNEL), now
+                    then, f"{CHANNEL}:{sid}", inbox_record(action, CHANNEL), now
                 )
-        won = decode_commit(pipe.execute()[0])
+        won = self.conversations.commit(
+            CHANNEL, sid, turn, result.state.to_dict(), response,
+            customer=customer if state is None else None,  # the snapshot is taken once
+            meta=meta, fields={"outcome": outcome} if outcome else None, then=then,
+        )  # fmt: skip
         if isinstance(won, str):  # the same turn was answered by another worker first
             return won or self.failsafe()
         metrics.count_turn(CHANNEL, result.events, result.state.escape_reason)
