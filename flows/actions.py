@@ -232,8 +232,15 @@ class State:
     busy: bool = False  # a handoff already failed: no one is free
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the state as JSON-ready data."""
-        return asdict(self)
+        """Return the state as JSON-ready data (a copy: changing it leaves the state as is)."""
+        data = {name: getattr(self, name) for name in _STATE_FIELDS}
+        data["said"] = [dict(item) for item in self.said]
+        data["answers"] = dict(self.answers)
+        return data
+
+    def copy(self) -> State:
+        """Return a copy to change without touching this state."""
+        return State(**self.to_dict())
 
     def to_json(self) -> str:
         """Return the state as compact JSON."""
@@ -242,8 +249,7 @@ class State:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> State:
         """Return the state saved by `to_dict` (unknown keys are an error)."""
-        known = {f.name for f in fields(cls)}
-        unknown = set(data) - known
+        unknown = data.keys() - set(_STATE_FIELDS)
         if unknown:
             raise ValueError(f"unknown state keys: {', '.join(sorted(unknown))}")
         return cls(**data)
@@ -252,6 +258,9 @@ class State:
     def from_json(cls, text: str) -> State:
         """Return the state saved by `to_json`."""
         return cls.from_dict(json.loads(text))
+
+
+_STATE_FIELDS = tuple(f.name for f in fields(State))  # in order: the JSON reads the same
 
 
 @dataclass(frozen=True, slots=True)

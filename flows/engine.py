@@ -149,13 +149,7 @@ class _Run(Exits):
         most: int | None = 1
         if isinstance(step, MenuStep):
             options = tuple(Choice(o.label, o.payload, o.key) for o in step.options)
-            examples = [
-                example
-                for o in step.options
-                if o.intent in self.flow.intents
-                for example in self.flow.intents[o.intent].examples[:3]
-            ]
-            hints = _hints([*step.hints, *(o.label for o in step.options), *examples])
+            hints = self.flow.remember(("hints", step.id), lambda: _menu_hints(self.flow, step))
         elif isinstance(step, AskStep):
             hints, most = step.hints, step.max_length if step.digits else None
         elif self.state.phase == "when":
@@ -275,6 +269,17 @@ class _Run(Exits):
         elif not self.voice:
             text = f"{text} To talk to a person, type agent at any time."
         self.prompt(step, f"{SORRY[sorry or kind]} {text}")
+
+
+def _menu_hints(flow: Flow, step: MenuStep) -> tuple[str, ...]:
+    """Return the words a menu tells the speech recogniser to expect."""
+    examples = [
+        example
+        for o in step.options
+        if o.intent in flow.intents
+        for example in flow.intents[o.intent].examples[:3]
+    ]
+    return _hints([*step.hints, *(o.label for o in step.options), *examples])
 
 
 def _hints(words: list[str]) -> tuple[str, ...]:

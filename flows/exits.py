@@ -6,7 +6,6 @@ class builds on it with greetings, steps and answers.
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 
 from presszero.context.models import Customer, format_time
@@ -32,12 +31,12 @@ class Exits:
         self, flow: Flow, state: State | None, customer: Customer | None, now: datetime
     ) -> None:
         self.flow = flow
-        self.state = State() if state is None else State.from_dict(copy.deepcopy(state.to_dict()))
+        self.state = State() if state is None else state.copy()
         self.customer = customer
         self.now = now
         self.hours = flow.hours
         self.open = flow.hours.is_open(now)
-        self.hours_text = flow.hours.describe()
+        self.hours_text = flow.remember("hours", flow.hours.describe)
         self.actions: list[Action] = []
         self.events: list[FlowEvent] = []
         self.rescued = False

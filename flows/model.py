@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from .expr import Condition
 from .hours import Hours
@@ -174,6 +175,17 @@ class Flow:
     queues: tuple[str, ...]
     hours: Hours
     matcher: IntentMatcher = field(compare=False, repr=False)
+    # What the engine works out from the flow alone, once (a menu's speech hints, the hours
+    # in words), instead of at every turn.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def remember(self, key: Any, make: Callable[[], Any]) -> Any:
+        """Return `make()`, worked out on the first call for `key` only."""
+        try:
+            return self.memo[key]
+        except KeyError:
+            value = self.memo[key] = make()
+            return value
 
     @property
     def region(self) -> str:
