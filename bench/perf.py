@@ -5,15 +5,17 @@ bench/run [--quick] [--fsync everysec] [--rounds 3] [--seconds 6] [--profile 10]
 Starts a real Redis (append-only file, `appendfsync always` as the app's embedded one), then,
 one after the other and alternating, gunicorn with presszero's own settings (one worker,
 `presszero.server.GunicornServer`) serving (a) a bare Flask app that answers every request
-with the same 258-byte TwiML <Gather>, and (b) the real app with the demo customers. wrk
+with the same 258-byte TwiML <Gather>, (b) the real app with the demo customers, and (c) the
+floor: the bare app after reading the body and making a turn's two Redis round trips, the
+least any turn that reads and writes Redis can cost on this stack. wrk
 sends each of them the same requests: for voice, calls from a known customer (Ana, cus_1001),
 each a signed `/voice/incoming` then `/voice/turn?t=1` with Digits=1; for chat, a first
 message with her signed identity then the menu answer "1". Each wrk thread has one
 connection and its own slice of calls, so every request is the next real turn of its call:
 every response is checked for the words that turn must say (the billing menu, not the
 fail-safe), and the app's own turn counter must match. Then the real app is paced at half its
-measured maximum rate, against the target p99 < 15 ms. Loopback only; about 3 minutes
-(`--quick`: about 40 s).
+measured maximum rate, against the target p99 < 15 ms. Loopback only; about 4 minutes
+(`--quick`: about a minute).
 """
 
 from __future__ import annotations
@@ -50,7 +52,7 @@ class Bench:
         self.plan = plan
         self.token = "bench-" + secrets.token_hex(16)
         self.chat_secret = "bench-chat-" + secrets.token_hex(16)
-        self.ports = {"bare": free_port(), "full": free_port()}
+        self.ports = {"bare": free_port(), "floor": free_port(), "full": free_port()}
         self.batch = 0
         self.problems: list[str] = []
         self.redis = redis.Redis.from_url(redis_url)
@@ -69,7 +71,7 @@ class Bench:
             with open(f"{prefix}.{thread}", "wb") as out:
                 for i in range(per_thread):
                     ident = f"b{self.batch}t{thread}n{i}"
-                    for raw, words in make(self, self.host(kind), ident, bare=kind == "bare"):
+                    for raw, words in make(self, self.host(kind), ident, bare=kind != "full"):
                         out.write(raw + b"\0" + words.encode() + b"\0")
         return prefix
 
@@ -81,7 +83,7 @@ class Bench:
         `budget` is the most requests per second it could take: the real app gets that many
         conversations prepared, so that none is ever replayed.
         """
-        loop = kind == "bare"  # the bare app takes the same requests again; the real one never
+        loop = kind != "full"  # bare and floor take the same requests again; the real one never
         with perfkit.Server(kind, self.host(kind), self.config_file, self.work) as server:
             warm = self.requests(kind, channel, 1000 if loop else int(budget * self.plan.warmup))
             wrk(server.url, warm, self.plan, self.plan.warmup, rate=rate, loop=loop)
@@ -132,7 +134,7 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {memory:.0f} GiB, Python {platform.python_version()}"
 
 
-def table(title: str, rows: list[tuple[Run, Run]]) -> tuple[float, float]:
+def table(title: str, rows: list[tuple[Run, Run, Run]]) -> tuple[float, float]:
     """Print the rounds of one channel; return the median full rate and full/bare ratio."""
     print(f"\n{title}")
     print("           bare                               full")
@@ -147,13 +149,17 @@ def table(title: str, rows: list[tuple[Run, Run]]) -> tuple[float, float]:
                 f"  {f('p99_ms'):6.2f}  {f('cpu_us'):6,.0f}  {f('redis_us'):8,.0f}"
                 f"   {ratio:9.2f}")  # fmt: skip
 
-    for number, (bare, full) in enumerate(rows, 1):
+    for number, (bare, full, _) in enumerate(rows, 1):
         print(line(str(number), [bare], [full], full.rate / bare.rate))
-    ratio = median([f.rate / b.rate for b, f in rows])
+    ratio = median([f.rate / b.rate for b, f, _ in rows])
     if len(rows) > 1:
-        print(line("median", [b for b, _ in rows], [f for _, f in rows], ratio))
+        print(line("median", [b for b, _, _ in rows], [f for _, f, _ in rows], ratio))
+    floor = median([fl.rate / b.rate for b, _, fl in rows])
     print(f"  full/bare: {ratio:.2f} (target >= {TARGET_RATIO:.2f})")
-    return median([f.rate for _, f in rows]), ratio
+    print(f"  floor/bare: {floor:.2f} (the body read and two Redis round trips, nothing else:"
+          f" {median([fl.rate for _, _, fl in rows]):,.0f} req/s,"
+          f" {median([fl.cpu_us for _, _, fl in rows]):,.0f} us CPU per request)")  # fmt: skip
+    return median([f.rate for _, f, _ in rows]), ratio
 
 
 @contextlib.contextmanager
@@ -182,12 +188,13 @@ def run(plan: Plan, fsync: str, profile: float, keep: bool) -> int:
                   f" {perfkit.worker_settings()}; wrk {plan.threads} threads x 1 connection,"
                   f" {plan.seconds:g} s per run after {plan.warmup:g} s warm-up")  # fmt: skip
             figures: dict[str, tuple[float, float]] = {}
-            rows: dict[str, list[tuple[Run, Run]]] = {"voice": [], "chat": []}
+            rows: dict[str, list[tuple[Run, Run, Run]]] = {"voice": [], "chat": []}
             for _ in range(plan.rounds):
                 for channel in ("voice", "chat"):
                     bare = bench.measure("bare", channel, plan.seconds, 0)
                     full = bench.measure("full", channel, plan.seconds, bare.rate * 1.3)
-                    rows[channel].append((bare, full))
+                    floor = bench.measure("floor", channel, plan.seconds, 0)
+                    rows[channel].append((bare, full, floor))
             figures["voice"] = table(
                 "voice: signed /voice/incoming (caller known) + /voice/turn?t=1 Digits=1",
                 rows["voice"],
@@ -208,7 +215,7 @@ def run(plan: Plan, fsync: str, profile: float, keep: bool) -> int:
                 print(f"  {channel:5}  asked {rate:6,.0f} req/s, got {paced.rate:6,.0f}:"
                       f"  p50 {paced.p50_ms:5.2f} ms  p99 {paced.p99_ms:5.2f} ms"
                       f"  {'ok' if ok else 'OVER TARGET'}")  # fmt: skip
-            checked = sum(f.good for channel in rows.values() for _, f in channel)
+            checked = sum(f.good for channel in rows.values() for _, f, _ in channel)
             print(f"\nchecked: {checked:,} answers of the full app were the expected turn"
                   " (greeting with the main menu, then the billing menu); the app's turn"
                   " counter agreed, no fail-safe")  # fmt: skip

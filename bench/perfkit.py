@@ -21,7 +21,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import redis
-from flask import Flask, Response
+from flask import Flask, Response, request
 
 from presszero.chat.identity import make_token
 from presszero.context.demo import load_demo
@@ -126,13 +126,48 @@ def bare_app() -> Flask:
     return app
 
 
+def floor_app(redis_url: str) -> Flask:
+    """Return the least a turn that reads and writes Redis can cost on this stack.
+
+    It reads the body as presszero does (form or JSON), makes the two round trips a turn makes
+    (a script that reads a conversation's hash, a script that writes it and appends an event),
+    then answers like the bare app: no signature, no lookup, no engine, no TwiML to build.
+    """
+    from presszero.app import FormRequest
+
+    app = Flask("floor")
+    app.request_class = FormRequest
+    client = redis.Redis.from_url(redis_url)
+    read = client.register_script("return redis.call('HMGET', KEYS[1], 'turn', 'state')")
+    write = client.register_script(
+        "redis.call('HSET', KEYS[1], 'turn', ARGV[1], 'state', ARGV[2])\n"
+        "redis.call('XADD', KEYS[2], 'MAXLEN', '~', 100000, '*', 'kind', 'step')\n"
+        "return 1"
+    )
+
+    @app.post("/<path:path>")
+    def answer(path: str) -> Response:
+        body = request.form if request.mimetype.endswith("urlencoded") else request.get_json()
+        key = f"pz:floor:{{{body.get('CallSid') or body.get('sender')}}}"
+        read(keys=[key])
+        write(keys=[key, "pz:floor:events"], args=[1, '{"step": "main"}'])
+        return Response(BARE_TWIML, mimetype="text/xml")
+
+    app.add_url_rule("/healthz", "healthz", lambda: "ok")
+    return app
+
+
 def serve(kind: str, bind: str, config_file: str) -> None:
-    """Serve the bare or the full app as `presszero serve` does: GunicornServer, one worker."""
+    """Serve the bare, floor or full app as `presszero serve` does: GunicornServer, 1 worker."""
     from presszero import create_app
     from presszero.server import GunicornServer
 
     config = json.loads(Path(config_file).read_text())
-    factory = bare_app if kind == "bare" else (lambda: create_app(config))
+    factory = {
+        "bare": bare_app,
+        "floor": lambda: floor_app(config["REDIS_URL"]),
+        "full": lambda: create_app(config),
+    }[kind]
     GunicornServer(factory, {"bind": bind, "workers": 1}).run()
 
 
@@ -238,7 +273,7 @@ class Server:
 
     def turns(self, channel: str) -> tuple[int, int]:
         """Return the app's own counts of turns taken and fail-safes, from /metrics."""
-        if self.kind == "bare":
+        if self.kind != "full":
             return (0, 0)
         with urllib.request.urlopen(self.url + "/metrics", timeout=5) as reply:  # noqa: S310
             text = reply.read().decode()
@@ -394,11 +429,11 @@ PARTS = [
         "signature check (is_signed, with the form parsing it starts)",
         "is_signed (voice/signature.py)",
     ),
-    ("conversation read and decode (ConversationStore.load)", "ConversationStore.load ("),
-    ("customer lookup (lookup_by_phone)", "ContextStore.lookup_by_phone ("),
+    ("conversation read and customer lookup (ConversationStore.load*)", "ConversationStore.load"),
     ("engine (flows step)", "step (flows/engine.py)"),
-    ("TwiML (twiml.render: VoiceResponse, ElementTree)", "render (voice/twiml.py)"),
-    ("turn commit (pipeline build and execute, events)", "VoiceLine._turn ("),
+    ("TwiML (twiml.render)", "render (voice/twiml.py)"),
+    ("turn commit (ConversationStore.commit)", "ConversationStore.commit ("),
+    ("the rest of the turn (VoiceLine._turn)", "VoiceLine._turn ("),
     ("the rest of the voice handlers", "VoiceLine."),
     ("metrics (latency histogram, counters)", "(presszero/metrics.py)"),
     ("flow files check (FlowSet.refresh)", "FlowSet.refresh ("),

@@ -59,10 +59,11 @@ def matches(token: str, url: str, form: MultiDict[str, str], signature: str) -> 
 
 def expected_signature(key: bytes, url: str, form: MultiDict[str, str]) -> str:
     """Return Twilio's signature: HMAC-SHA1 of the URL then every name and value, sorted."""
-    data = url + "".join(
-        name + value for name, values in sorted(form.lists()) for value in sorted(set(values))
-    )
-    return base64.b64encode(hmac.digest(key, data.encode(), "sha1")).decode()
+    parts = [url]
+    for name, values in sorted(form.lists()):
+        for value in values if len(values) == 1 else sorted(set(values)):
+            parts += (name, value)
+    return base64.b64encode(hmac.digest(key, "".join(parts).encode(), "sha1")).decode()
 
 
 def _other_port_form(url: str) -> str:
