@@ -25,7 +25,7 @@ from werkzeug.exceptions import HTTPException
 from presszero.context.connect import REDIS_ERRORS
 
 from .identity import make_token
-from .service import PERSON_BUTTON, ChatInputError, ChatService, check_message
+from .service import PERSON_BUTTON, ChatInputError, ChatService, TooManyMessages, check_message
 
 log = logging.getLogger(__name__)
 
@@ -78,11 +78,10 @@ def webhook() -> Any:
         return error(400, "the body is not valid JSON")
     sender, message, metadata = check_message(body)
     try:
-        limited = chat().limiter.over(sender, request.remote_addr or "unknown")
-        if limited:
-            reply = error(429, f"too many messages; try again in {limited} seconds")
-            return reply[0], 429, {"Retry-After": str(limited)}
-        replies = chat().receive(sender, message, metadata)
+        replies = chat().receive(sender, message, metadata, request.remote_addr or "unknown")
+    except TooManyMessages as exc:
+        reply = error(429, str(exc))
+        return reply[0], 429, {"Retry-After": str(exc.seconds)}
     except redis.ConnectionError as exc:  # an outage: one line, not a traceback per message
         log.warning("chat turn failed, Redis unavailable (%s); offering a person", exc)
         return jsonify([fallback_reply(sender)])

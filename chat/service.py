@@ -53,6 +53,14 @@ class ChatInputError(ValueError):
     """A chat request we cannot take (the edge answers 400 with this message)."""
 
 
+class TooManyMessages(RuntimeError):
+    """The sender or their address is over its rate limit (the edge answers 429)."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(f"too many messages; try again in {seconds} seconds")
+        self.seconds = seconds
+
+
 @dataclass(frozen=True, slots=True)
 class Reply:
     """One bot message in Rasa's REST shape."""
@@ -104,17 +112,26 @@ class ChatService:
 
     # -- the visitor ----------------------------------------------------------------------
 
-    def receive(self, sender: str, message: str, metadata: Mapping[str, Any]) -> list[Reply]:
-        """Take one visitor message; return what the bot says (nothing once a person has it)."""
+    def receive(
+        self, sender: str, message: str, metadata: Mapping[str, Any], address: str = "unknown"
+    ) -> list[Reply]:
+        """Take one visitor message; return what the bot says (nothing once a person has it).
+
+        Raise TooManyMessages, having changed nothing but the counts, when the sender or the
+        address (the visitor's IP) is over its rate limit.
+        """
         text = " ".join(message.split())
         subject = verify_token(self.identity_secret, metadata.get("identity"), self.clock.now())
-        if subject:  # who they are is read with the conversation: one round trip
-            kind = "email" if "@" in subject else "id"
-            current, customer = self.conversations.load_beside(
-                self.store, kind, subject, CHANNEL, sender
-            )
-        else:
-            current, customer = self.conversations.load(CHANNEL, sender), None
+        # One round trip: the rate limits, the conversation and who the visitor says they are.
+        pipe = self.redis.pipeline(transaction=False)
+        verdict = self.limiter.queue(pipe, sender, address)
+        find = (self.store, "email" if "@" in subject else "id", subject) if subject else None
+        read = self.conversations.queue_load(pipe, CHANNEL, sender, find)
+        replies = pipe.execute()
+        wait = verdict(replies)
+        if wait:
+            raise TooManyMessages(wait)
+        current, customer = read(replies)
         mode = current.mode or "bot"
         if mode in ("waiting", "with_agent"):
             self.visitor_said(sender, text)

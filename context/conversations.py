@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +128,31 @@ class ConversationStore:
         key = self.key(channel, conversation_id)
         customer, values = store.find_beside(kind, value, key, _fields(0))
         return _turn(values, 0), customer
+
+    def queue_load(
+        self,
+        pipe: Any,
+        channel: str,
+        conversation_id: str,
+        find: tuple[ContextStore, str, str] | None,
+        turn: int | None = None,
+    ) -> Callable[[list[Any]], tuple[Turn, Customer | None]]:
+        """Queue `load` (with `find` = (store, kind, value), also finding a customer) on `pipe`.
+
+        Return what reads the pipeline's replies (all of them) into its answer.
+        """
+        key, at = self.key(channel, conversation_id), len(pipe)
+        if find is None:
+            pipe.hmget(key, _fields(turn))
+            return lambda replies: (_turn(replies[at], turn), None)
+        store, kind, value = find
+        read = store.queue_find_beside(pipe, kind, value, key, _fields(turn))
+
+        def found(replies: list[Any]) -> tuple[Turn, Customer | None]:
+            customer, values = read(replies[at])
+            return _turn(values, turn), customer
+
+        return found
 
     def commit(
         self,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 
@@ -46,17 +48,31 @@ class RateLimiter:
 
     def over(self, sender: str, address: str) -> int:
         """Count one request; return 0 if allowed, else the seconds until it would be."""
+        pipe = self.redis.pipeline(transaction=False)
+        verdict = self.queue(pipe, sender, address)
+        return verdict(pipe.execute())
+
+    def queue(self, pipe: Any, sender: str, address: str) -> Callable[[list[Any]], int]:
+        """Queue the count of one request on `pipe`; return what reads its replies.
+
+        The returned function takes the pipeline's replies (all of them: it knows where its
+        own are) and returns 0 if the request is allowed, else the seconds until it would be.
+        """
         now = int(time.time())
         checks = [("s", sender, self.per_sender), ("a", address, self.per_address)]
-        pipe = self.redis.pipeline(transaction=False)
+        first = len(pipe)
         for kind, who, limit in checks:
             key = f"{self.prefix}:rl:{kind}:{who}:{now // limit.seconds}"
             pipe.incr(key)
             pipe.expire(key, limit.seconds + 1)
-        counts = pipe.execute()[::2]
-        waits = [
-            limit.seconds - now % limit.seconds
-            for (_, _, limit), count in zip(checks, counts, strict=True)
-            if count > limit.count
-        ]
-        return max(waits, default=0)
+
+        def verdict(replies: list[Any]) -> int:
+            counts = replies[first : first + 2 * len(checks) : 2]
+            waits = [
+                limit.seconds - now % limit.seconds
+                for (_, _, limit), count in zip(checks, counts, strict=True)
+                if count > limit.count
+            ]
+            return max(waits, default=0)
+
+        return verdict

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC
 from typing import Any
 
@@ -136,16 +136,33 @@ class ContextStore:
         One round trip on one Redis, where a script may read both; on a cluster the hash lives
         on another slot, so it is read on its own. An unusable `value` finds no one.
         """
-        if kind == "phone":
-            value = try_normalise_phone(value, self.region) or ""
-        elif kind == "email":
-            value = value.strip().lower()
+        value = self._searchable(kind, value)
         if not value or self.cluster:
             return self._find(kind, value), self.redis.hmget(key, list(fields))
-        found = self._lookup_beside(
-            keys=[key], args=[kind, value, RECENT_CONTACTS, self.prefix, *fields]
-        )
-        return (_customer(found[1:]) if len(found) > 1 else None), found[0]
+        found = self._lookup_beside(keys=[key], args=self._beside_args(kind, value, fields))
+        return _found_beside(found)
+
+    def queue_find_beside(
+        self, pipe: Any, kind: str, value: str, key: str, fields: Sequence[str]
+    ) -> Callable[[Any], tuple[Customer | None, list[bytes | None]]]:
+        """Queue `find_beside` on `pipe`; return what reads its reply into its answer.
+
+        On a cluster only the hash is queued; the lookup is made when the reply is read.
+        """
+        value = self._searchable(kind, value)
+        if not value or self.cluster:
+            pipe.hmget(key, list(fields))
+            return lambda values: (self._find(kind, value), values)
+        run_script(self._lookup_beside, [key], self._beside_args(kind, value, fields), pipe)
+        return _found_beside
+
+    def _searchable(self, kind: str, value: str) -> str:
+        if kind == "phone":
+            return try_normalise_phone(value, self.region) or ""
+        return value.strip().lower() if kind == "email" else value
+
+    def _beside_args(self, kind: str, value: str, fields: Sequence[str]) -> list[Any]:
+        return [kind, value, RECENT_CONTACTS, self.prefix, *fields]
 
     # -- writes ---------------------------------------------------------------------------
 
@@ -314,6 +331,11 @@ def _profile_args(customer: Customer) -> list[Any]:
 
 def _glob_escape(text: str) -> str:
     return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
+
+
+def _found_beside(found: list[Any]) -> tuple[Customer | None, list[bytes | None]]:
+    """Return (customer or None, the hash's fields) from LOOKUP_BESIDE's reply."""
+    return (_customer(found[1:]) if len(found) > 1 else None), found[0]
 
 
 def _customer(found: Sequence[Any]) -> Customer:
