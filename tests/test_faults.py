@@ -152,10 +152,12 @@ def test_a_gunicorn_worker_killed_between_turns_does_not_lose_the_call(
     flows = str(always_open(tmp_path))
     env = {**os.environ, "REDIS_URL": redis_url, "TWILIO_AUTH_TOKEN": TOKEN,
            "PRESSZERO_DATA_DIR": str(tmp_path), "PRESSZERO_FLOWS": flows}  # fmt: skip
-    server = subprocess.Popen(
-        [PRESSZERO, "serve", "--demo", "--port", str(port), "--workers", "2"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    server_log = tmp_path / "server.log"
+    with server_log.open("wb") as log_file:
+        server = subprocess.Popen(
+            [PRESSZERO, "serve", "--demo", "--port", str(port), "--workers", "2"],
+            env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url)
@@ -178,10 +180,14 @@ def test_a_gunicorn_worker_killed_between_turns_does_not_lose_the_call(
                 return "1"
             return "0"
 
-        log = SimulatedCall(url, TOKEN, caller="+15550100001").run(answer)
+        try:
+            log = SimulatedCall(url, TOKEN, caller="+15550100001").run(answer)
+        except Exception as exc:  # say what the server said, should this ever fail
+            tail = server_log.read_text(errors="replace")[-3000:]
+            raise AssertionError(f"the call failed: {exc!r}; the server's log:\n{tail}") from exc
         assert workers_of(server.pid).isdisjoint(killed)
-        assert any("To pay or update your card" in said for said in log.heard)  # turn 2: billing
-        assert log.ended_with in ("dial", "enqueue")
+        assert any("To pay or update your card" in said for said in log.heard), log.lines
+        assert log.ended_with in ("dial", "enqueue"), log.lines
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(30)
