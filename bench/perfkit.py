@@ -133,11 +133,11 @@ def floor_app(redis_url: str) -> Flask:
     (a script that reads a conversation's hash, a script that writes it and appends an event),
     then answers like the bare app: no signature, no lookup, no engine, no TwiML to build.
     """
-    from presszero.app import FormRequest
+    from presszero.app import REDIS_OPTIONS, FormRequest
 
     app = Flask("floor")
     app.request_class = FormRequest
-    client = redis.Redis.from_url(redis_url)
+    client = redis.Redis.from_url(redis_url, **REDIS_OPTIONS)  # the app's client settings
     read = client.register_script("return redis.call('HMGET', KEYS[1], 'turn', 'state')")
     write = client.register_script(
         "redis.call('HSET', KEYS[1], 'turn', ARGV[1], 'state', ARGV[2])\n"

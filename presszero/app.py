@@ -136,11 +136,13 @@ def redis_settings(config: Mapping[str, Any]) -> RedisSettings:
     return settings.with_url(url)
 
 
+# A Redis that stops answering costs a webhook 2 s, then the fail-safe, never a hung worker.
+REDIS_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2, "health_check_interval": 30}
+
+
 def init_store(app: Flask, clock: Clock) -> None:
     """Hang the Redis client and the context store off the app."""
-    client = redis_settings(app.config).connect(
-        socket_connect_timeout=2, socket_timeout=2, health_check_interval=30
-    )
+    client = redis_settings(app.config).connect(**REDIS_OPTIONS)
     app.extensions["presszero.store"] = ContextStore(
         client, clock, region=app.config["PRESSZERO_DEFAULT_REGION"]
     )
