@@ -88,3 +88,17 @@ def test_writes_carry_arguments_as_redis_py_would_send_them():
     ]  # fmt: skip
     with pytest.raises(TypeError, match="not a Redis argument"):
         Writes().set("k", True).to_json()  # type: ignore[arg-type]
+
+
+def test_writes_carry_any_text_through_the_commit_script_unchanged(
+    conversations: ConversationStore, redis_client: redis.Redis
+):
+    text = 'héllo 👋 𝄞 "quoted" \\ back\u2028slash \x01 ☎'
+    transcript = conversations.key("chat", "visitor-text") + ":msgs"
+    conversations.commit(
+        "chat", "visitor-text", 0, {"said": text}, text,
+        before=Writes().rpush(transcript, text), won=Writes().rpush(transcript, text + "!"),
+    )  # fmt: skip
+    assert redis_client.lrange(transcript, 0, -1) == [text.encode(), (text + "!").encode()]
+    assert conversations.load("chat", "visitor-text", 0).replay == text
+    assert conversations.load("chat", "visitor-text").state == {"said": text}
