@@ -46,12 +46,6 @@ class RateLimiter:
         self.per_address = per_address
         self.prefix = prefix
 
-    def over(self, sender: str, address: str) -> int:
-        """Count one request; return 0 if allowed, else the seconds until it would be."""
-        pipe = self.redis.pipeline(transaction=False)
-        verdict = self.queue(pipe, sender, address)
-        return verdict(pipe.execute())
-
     def queue(self, pipe: Any, sender: str, address: str) -> Callable[[list[Any]], int]:
         """Queue the count of one request on `pipe`; return what reads its replies.
 
