@@ -12,7 +12,7 @@ import random
 import statistics
 import time
 
-from presszero.flows.intents import AGENT_EXAMPLES, IntentMatcher
+from presszero.flows.language.intents import AGENT_EXAMPLES, IntentMatcher
 
 FILLERS = ["um", "uh", "please", "I want to", "can I", "so", "yeah", "I'd like to"]
 CONSONANTS = "bcdfghjklmnprstvwz"

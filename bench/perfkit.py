@@ -27,7 +27,7 @@ from presszero.chat.identity import make_token
 from presszero.context.demo import load_demo
 from presszero.context.embedded import EmbeddedRedis, free_port
 from presszero.context.store import ContextStore
-from presszero.flows.library import library_dir
+from presszero.flows.language.files import library_dir
 from presszero.voice.signature import sign
 
 __all__ = ["Plan", "Run", "free_port", "wrk"]
@@ -430,7 +430,7 @@ PARTS = [
         "is_signed (voice/signature.py)",
     ),
     ("conversation read and customer lookup (ConversationStore.load*)", "ConversationStore.load"),
-    ("engine (flows step)", "step (flows/engine.py)"),
+    ("engine (flows step)", "step (flows/engine/step.py)"),
     ("TwiML (twiml.render)", "render (voice/twiml.py)"),
     ("turn commit (ConversationStore.commit)", "ConversationStore.commit ("),
     ("the rest of the turn (VoiceLine._turn)", "VoiceLine._turn ("),

@@ -42,8 +42,8 @@ from presszero.config import DEFAULTS
 from presszero.context.embedded import EmbeddedRedis, free_port
 from presszero.context.handoffs import HandoffStore
 from presszero.context.store import PREFIX, ContextStore
-from presszero.flows.library import library_dir
-from presszero.flows.loader import read_flow
+from presszero.flows.language.files import library_dir
+from presszero.flows.language.loader import read_flow
 from presszero.voice.simulator import CallError, SimulatedCall, scripted
 
 PRESSZERO = str(Path(sys.executable).with_name("presszero"))

@@ -30,9 +30,9 @@ from presszero.context.connect import REDIS_ERRORS
 from presszero.context.handoffs import HandoffStore
 from presszero.context.models import Customer, local_day_start
 from presszero.context.store import ContextStore
-from presszero.flows.actions import State
-from presszero.flows.hours import Hours
-from presszero.flows.summary import WHY, build_summary
+from presszero.flows.engine.actions import State
+from presszero.flows.engine.summary import WHY, build_summary
+from presszero.flows.language.hours import Hours
 
 from .identity import verify_token
 from .tracker import (

@@ -22,7 +22,8 @@ from presszero.context.handoffs import HandoffStore
 from presszero.context.limits import RateLimiter
 from presszero.context.models import Customer
 from presszero.context.store import ContextStore, UnknownCustomer
-from presszero.flows.actions import (
+from presszero.flows.engine import step
+from presszero.flows.engine.actions import (
     Callback,
     End,
     Event,
@@ -33,7 +34,6 @@ from presszero.flows.actions import (
     Voicemail,
     inbox_record,
 )
-from presszero.flows.engine import step
 from presszero.flowset import FlowSet
 
 from .identity import verify_token

@@ -9,7 +9,8 @@ Usage, from a channel adapter::
 
 from __future__ import annotations
 
-from .actions import (
+from presszero.flows.engine import step
+from presszero.flows.engine.actions import (
     Action,
     Callback,
     Choice,
@@ -25,10 +26,15 @@ from .actions import (
     Voicemail,
     action_to_dict,
 )
-from .engine import step
-from .library import check_path, library_dir, load_flow, load_flows, shipped_flow
-from .model import Flow
-from .yamlsrc import FlowError, Problem
+from presszero.flows.language.files import (
+    check_path,
+    library_dir,
+    load_flow,
+    load_flows,
+    shipped_flow,
+)
+from presszero.flows.language.model import Flow
+from presszero.flows.language.yamlsrc import FlowError, Problem
 
 __all__ = [
     "Action",

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import click
 
-from .diagram import to_mermaid, to_svg
-from .library import check_file, check_path, display_path, library_dir
-from .model import Flow
+from presszero.flows.diagram import to_mermaid, to_svg
+from presszero.flows.language.files import check_file, check_path, display_path, library_dir
+from presszero.flows.language.model import Flow
+from presszero.flows.language.yamlsrc import FlowError, Problem
+
 from .scenarios import read_scenarios, run_scenario
-from .yamlsrc import FlowError, Problem
 
 _PATH = click.Path(exists=True, path_type=Path)
 

@@ -25,12 +25,20 @@ from pathlib import Path
 from typing import Any
 
 from presszero.context.models import Customer, RecordError, format_time, parse_time, parse_window
-
-from .actions import Action, Callback, End, Event, Handoff, Prompt, Say, Voicemail
-from .engine import step as run_step
-from .model import Flow
-from .schema import Reader, kind_of
-from .yamlsrc import FlowError, YList, YMap, YStr, line_of, read_yaml
+from presszero.flows.engine import step as run_step
+from presszero.flows.engine.actions import (
+    Action,
+    Callback,
+    End,
+    Event,
+    Handoff,
+    Prompt,
+    Say,
+    Voicemail,
+)
+from presszero.flows.language.model import Flow
+from presszero.flows.language.schema import Reader, kind_of
+from presszero.flows.language.yamlsrc import FlowError, YList, YMap, YStr, line_of, read_yaml
 
 ENDS = ("handoff", "callback", "voicemail", "end", "prompt")
 EXPECT_KEYS = ("hears", "never_hears", "ends_at", "step", "queue", "escape", "outcome")

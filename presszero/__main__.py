@@ -1,3 +1,3 @@
-from presszero.cli import main
+from .cli import main
 
 main()

@@ -13,9 +13,11 @@ from flask import Flask, Request, current_app, jsonify
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
+from presszero import logmask, metrics
 from presszero.chat.blueprint import bp as chat_bp
-from presszero.chat.inbox import bp as inbox_bp
 from presszero.chat.service import ChatService
+from presszero.consoles.inbox import bp as inbox_bp
+from presszero.consoles.leads import bp as leads_bp
 from presszero.context.agents import AgentStore
 from presszero.context.clock import Clock, SystemClock
 from presszero.context.connect import RedisSettings, RedisSettingsError
@@ -25,21 +27,19 @@ from presszero.context.handoffs import HandoffStore
 from presszero.context.limits import RateLimiter, parse_limits
 from presszero.context.spool import Spool
 from presszero.context.store import ContextStore
-from presszero.flows.guard import read_guard
-from presszero.flows.yamlsrc import FlowError
-from presszero.leads.api import bp as automation_bp
-from presszero.leads.automation import OutboundGuard
-from presszero.leads.console import bp as leads_bp
-from presszero.leads.rules import guard_path
-from presszero.voice import signature
+from presszero.flows.language.yamlsrc import FlowError
+from presszero.guard.api import bp as automation_bp
+from presszero.guard.files import guard_path
+from presszero.guard.rules import read_guard
+from presszero.guard.service import OutboundGuard
 from presszero.voice.blueprint import bp as voice_bp
 from presszero.voice.calls import VoiceLine
 from presszero.voice.twiml import Target
 
-from . import logmask, metrics
 from .config import DEFAULTS, ConfigError, from_environ
 from .flowset import FlowSet
 from .secrets_file import setting_or_data_secret
+from .voice import signature
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -165,11 +165,19 @@ def _when(moment: datetime | None, now: datetime) -> str:
 def _register_channel_commands() -> None:
     from presszero.chat.action_server import commands as action_commands
     from presszero.chat.cli import commands as chat_commands
+    from presszero.consoles.cli import commands as lead_commands
     from presszero.flows.cli import commands as flow_commands
-    from presszero.leads.cli import commands as lead_commands
+    from presszero.guard.cli import commands as guard_commands
     from presszero.voice.cli import call
 
-    for command in [*flow_commands, call, *chat_commands, *action_commands, *lead_commands]:
+    for command in [
+        *flow_commands,
+        call,
+        *chat_commands,
+        *action_commands,
+        *lead_commands,
+        *guard_commands,
+    ]:
         main.add_command(command)
 
 

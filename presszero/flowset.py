@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from presszero.flows.library import DEFAULT_FLOW, check_path, flow_files, library_dir
-from presszero.flows.model import Flow
-from presszero.flows.yamlsrc import Problem
+from presszero.flows.language.files import DEFAULT_FLOW, check_path, flow_files, library_dir
+from presszero.flows.language.model import Flow
+from presszero.flows.language.yamlsrc import Problem
 
 from .config import ConfigError
 

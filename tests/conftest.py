@@ -41,7 +41,7 @@ def redis_client(redis_url: str) -> Iterator[redis.Redis]:
 @pytest.fixture
 def make_app(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """Return a builder of apps on the test Redis, with a known Twilio token."""
-    from twilio_client import TOKEN
+    from support.twilio_client import TOKEN
 
     from presszero import create_app
 

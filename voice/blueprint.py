@@ -16,8 +16,8 @@ from werkzeug.exceptions import HTTPException
 
 from presszero.context.connect import REDIS_ERRORS
 from presszero.context.spool import Spool
+from presszero.voice import signature
 
-from . import signature
 from .calls import VoiceLine
 
 log = logging.getLogger(__name__)

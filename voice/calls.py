@@ -19,7 +19,8 @@ from presszero.context.events import queue_events
 from presszero.context.handoffs import HandoffStore
 from presszero.context.models import Customer
 from presszero.context.store import ContextStore, UnknownCustomer
-from presszero.flows.actions import (
+from presszero.flows.engine import step
+from presszero.flows.engine.actions import (
     Callback,
     End,
     Event,
@@ -28,10 +29,9 @@ from presszero.flows.actions import (
     Voicemail,
     inbox_record,
 )
-from presszero.flows.engine import step
 from presszero.flowset import FlowSet
+from presszero.voice import twiml
 
-from . import twiml
 from .twiml import Target
 
 log = logging.getLogger(__name__)

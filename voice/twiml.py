@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from presszero.flows.actions import Action, Callback, End, Handoff, Prompt, Say, Voicemail
+from presszero.flows.engine.actions import Action, Callback, End, Handoff, Prompt, Say, Voicemail
 
 GATHER_TIMEOUT = 6  # seconds of silence before the engine hears "no input"
 DIAL_TIMEOUT = 25  # seconds an agent's phone rings before we call it no-answer

@@ -1,0 +1,126 @@
+"""How the engine reads answers (keys, spoken digits, numbers, times), and its stock lines."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from presszero.context.phones import try_normalise_phone
+from presszero.flows.language.hours import Hours
+from presszero.flows.language.intents import words
+from presszero.flows.language.model import AskStep
+
+FRUSTRATION = (
+    "this is ridiculous", "ridiculous", "useless", "this is stupid", "stupid", "waste of time",
+    "wasting my time", "fed up", "sick of this", "not helpful", "not helping", "not listening",
+    "this is a joke", "what the hell", "for gods sake", "frustrated", "frustrating",
+    "annoying", "pointless", "hopeless", "terrible service", "worst service", "going in circles",
+)  # fmt: skip
+
+_KEY_WORDS = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "star": "*", "pound": "#", "hash": "#",
+}  # fmt: skip
+_DIGIT_WORDS = {**_KEY_WORDS, "oh": "0"}
+_PRESS = frozenset({"press", "pressing", "option", "number", "key", "dial", "i", "ll", "say"})
+
+# Times a customer can ask to be called back: (key, words that choose it, local minutes)
+WHEN_CHOICES = (
+    ("asap", ("soon", "asap", "now", "today", "first", "earliest", "whenever", "any"), (0, 1440)),
+    ("morning", ("morning", "am"), (0, 720)),
+    ("afternoon", ("afternoon", "evening", "pm", "later"), (720, 1440)),
+)
+
+WHEN_PROMPT = (
+    "When should we call? As soon as we can, press 1. In the morning, press 2. "
+    "In the afternoon, press 3."
+)
+
+SORRY = {
+    "no_input": "Sorry, I didn't hear anything.",
+    "no_match": "Sorry, I didn't catch that.",
+    "low_confidence": "Sorry, I didn't catch that.",
+    "invalid": "Sorry, that doesn't look right.",
+}
+
+
+def as_key(text: str) -> str | None:
+    """Return the phone key a typed or spoken answer names ("1", "one", "press 0"), or None."""
+    toks = [t for t in words(text) if t not in _PRESS]
+    if len(toks) == 1:
+        tok = _KEY_WORDS.get(toks[0], toks[0])
+        if re.fullmatch(r"[0-9*#]", tok):
+            return tok
+    if re.fullmatch(r"\s*[0-9*#]\s*", text):
+        return text.strip()
+    return None
+
+
+def spoken_digits(text: str) -> str:
+    """Return the digits in `text`, spoken ones included ("four oh two 7" → "4027")."""
+    out: list[str] = []
+    for tok in re.findall(r"[0-9]+|[a-z]+", text.lower()):
+        if tok.isdigit():
+            out.append(tok)
+        elif tok in _DIGIT_WORDS and _DIGIT_WORDS[tok].isdigit():
+            out.append(_DIGIT_WORDS[tok])
+    return "".join(out)
+
+
+def ask_value(step: AskStep, raw: str, from_text: bool) -> str | None:
+    """Return the answer `raw` gives to an ask step, or None when it is not acceptable."""
+    if step.digits:
+        value = spoken_digits(raw) if from_text else raw.strip().rstrip("#")
+        if not value.isdigit():
+            return None
+    else:
+        value = raw.strip()
+        if re.fullmatch(step.pattern, value) is None:
+            return None
+    return value if step.min_length <= len(value) <= step.max_length else None
+
+
+def phone_answer(raw: str, region: str) -> str | None:
+    """Return the phone number (E.164) given as keys, speech or typing, or None."""
+    text = raw.strip().rstrip("#")
+    digits = spoken_digits(text)
+    candidate = ("+" if text.startswith("+") else "") + digits
+    if len(digits) < 7:
+        return None
+    return try_normalise_phone(candidate, region)
+
+
+def when_answer(raw: str) -> str | None:
+    """Return "asap", "morning" or "afternoon" for a callback-time answer, or None."""
+    key = as_key(raw)
+    if key in ("1", "2", "3"):
+        return WHEN_CHOICES[int(key) - 1][0]
+    said = set(words(raw))
+    for name, cues, _ in WHEN_CHOICES:
+        if said & set(cues):
+            return name
+    return None
+
+
+def callback_time(hours: Hours, when: str, now: datetime) -> datetime:
+    """Return the earliest moment to call back for `when`, within the open hours."""
+    window = next(span for name, _, span in WHEN_CHOICES if name == when)
+    return hours.next_open(now, window) or hours.next_open(now) or now
+
+
+def said_when(hours: Hours, moment: datetime, when: str, now: datetime) -> str:
+    """Return the callback time in words: "as soon as we can", "tomorrow morning"."""
+    if when == "asap":
+        return "as soon as we can" if moment <= now + timedelta(minutes=1) else "as soon as we open"
+    part = "morning" if when == "morning" else "afternoon"
+    days = (moment.astimezone(hours.tz).date() - now.astimezone(hours.tz).date()).days
+    if days == 0:
+        return f"this {part}"
+    if days == 1:
+        return f"tomorrow {part}"
+    return f"on {moment.astimezone(hours.tz):%A} {part}"
+
+
+def ends_in(number: str) -> str:
+    """Return how a number is read back: its last four digits."""
+    return " ".join(number[-4:])

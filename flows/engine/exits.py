@@ -1,0 +1,171 @@
+"""The ways out of a conversation: escapes, handoffs, after-hours fallbacks, callbacks, voicemail.
+
+`Exits` holds one turn being worked out and everything that ends it; the engine's turn
+class builds on it with greetings, steps and answers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from presszero.context.models import Customer, format_time
+from presszero.flows.language.fields import Facts
+from presszero.flows.language.model import (
+    CallbackStep,
+    Flow,
+    HandoffStep,
+    PromptStep,
+    VoicemailStep,
+)
+
+from .actions import Action, Callback, FlowEvent, Handoff, Say, State, Voicemail
+from .dialog import callback_time, ends_in, said_when
+from .summary import WHY, build_summary
+
+VOICEMAIL_VOICE = (
+    "Please leave your name, number and a short message after the tone, and we'll call you back."
+)
+VOICEMAIL_CHAT = (
+    "Please leave a message with your name and how to reach you, and we'll get back to you."
+)
+
+
+class Exits:
+    """One turn being worked out; the caller's state is copied, never changed."""
+
+    def __init__(
+        self, flow: Flow, state: State | None, customer: Customer | None, now: datetime
+    ) -> None:
+        self.flow = flow
+        self.state = State() if state is None else state.copy()
+        self.customer = customer
+        self.now = now
+        self.hours = flow.hours
+        self.open = flow.hours.is_open(now)
+        self.hours_text = flow.remember("hours", flow.hours.describe)
+        self.actions: list[Action] = []
+        self.events: list[FlowEvent] = []
+        self.rescued = False
+
+    @property
+    def facts(self) -> Facts:
+        return Facts(self.customer, self.now, self.hours.tz, self.hours_text, self.state.answers)
+
+    @property
+    def voice(self) -> bool:
+        return self.state.channel == "voice"
+
+    def say(self, text: str) -> None:
+        """Add words to say, if there are any."""
+        if text:
+            self.actions.append(Say(text))
+
+    def event(self, kind: str, step: str, reason: str = "") -> None:
+        """Record an analytics event for this turn."""
+        self.events.append(FlowEvent(kind, step, reason))
+
+    def enter(self, sid: str) -> None:
+        """Go to step `sid` (the engine's turn class knows how)."""
+        raise NotImplementedError
+
+    def escape(self, step: PromptStep, code: str, why: str | None = None) -> None:
+        """Leave the prompt for a person (or, when no one can answer, a callback)."""
+        self.state.escape_reason = code
+        self.state.why = why or WHY.get(code, "")
+        self.event("escape", step.id, code)
+        if isinstance(step, CallbackStep) and (not self.open or self.state.busy):
+            self.callback_anyway(step)
+            return
+        self.enter(step.escape.handoff)
+
+    def handoff(self, step: HandoffStep) -> None:
+        """Hand over to a person, or to the after-hours step when closed or busy."""
+        if not self.open or self.state.busy:
+            self.state.wanted = self.state.wanted or step.reason
+            self.fallback("after_hours" if not self.open else "busy")
+            return
+        self.say(step.say.render(self.facts) if step.say else "")
+        self.state.status = "handoff"
+        summary = build_summary(self.state, self.customer, self.now, self.hours.tz, step.reason)
+        self.actions.append(Handoff(step.queue, step.reason, summary))
+        self.event("handoff", step.id, self.state.escape_reason)
+
+    def fallback(self, reason: str) -> None:
+        """Offer the after-hours step instead of a person: closed, busy or no answer."""
+        st = self.state
+        current = self.flow.steps.get(st.step)
+        if isinstance(current, HandoffStep):
+            st.wanted = st.wanted or current.reason
+        if reason == "after_hours":
+            today = self.now.astimezone(self.hours.tz).date() in self.hours.closed_dates
+            self.say(
+                f"We're closed {'today' if today else 'right now'}. We're open {self.hours_text}."
+            )
+        else:
+            st.busy = True
+            self.say(
+                f"Sorry, no one is free to take your {'call' if self.voice else 'chat'} right now."
+            )
+        self.event("fallback", st.step, reason)
+        target = self.flow.steps.get(self.hours.after_hours)
+        if isinstance(target, CallbackStep | VoicemailStep):
+            self.enter(target.id)
+        else:
+            self.voicemail(
+                self.flow.queues[0] if self.flow.queues else "support", "no one could answer", ""
+            )
+
+    def known_number(self) -> str:
+        """Return the number to call back: given, calling from, or on the customer's record."""
+        customer = self.customer
+        fallback = customer.phones[0] if customer is not None and customer.phones else ""
+        return self.state.callback_number or self.state.caller or fallback
+
+    def schedule(self, step: CallbackStep, when: str) -> None:
+        """Book the callback and say when it will come."""
+        moment = callback_time(self.hours, when, self.now)
+        number = self.state.callback_number or self.known_number()
+        to = f" on the number ending in {ends_in(number)}" if number else ""
+        self.say(
+            f"Thanks. We'll call you{to} {said_when(self.hours, moment, when, self.now)}. Goodbye."
+        )
+        summary = build_summary(self.state, self.customer, self.now, self.hours.tz, step.reason)
+        reason = self.state.wanted or step.reason
+        self.actions.append(
+            Callback(step.queue, number, when, format_time(moment), reason, summary)
+        )
+        self.state.status, self.state.phase = "done", ""
+        self.event("callback", step.id, when)
+
+    def callback_anyway(self, step: CallbackStep) -> None:
+        """Escaping a callback when no one can answer: call back soon, or take a message."""
+        if self.known_number():
+            self.schedule(step, "asap")
+        else:
+            self.voicemail(step.queue, step.reason, "")
+
+    def voicemail(self, queue: str, reason: str, text: str) -> None:
+        """Take a message for the queue and end the conversation."""
+        default = VOICEMAIL_VOICE if self.voice else VOICEMAIL_CHAT
+        self.say(text or default)
+        summary = build_summary(self.state, self.customer, self.now, self.hours.tz, reason)
+        self.actions.append(Voicemail(queue, self.state.wanted or reason, summary))
+        self.state.status = "done"
+        self.event("voicemail", self.state.step, reason)
+
+    def last_resort(self) -> None:
+        """A flow that cannot go on (changed under a live call?) still ends at a person."""
+        self.state.escape_reason, self.state.why = "flow_error", WHY["flow_error"]
+        target = self.flow.steps.get(self.flow.escape.handoff)
+        if isinstance(target, HandoffStep) and not self.rescued:
+            self.rescued = True
+            self.state.step = target.id
+            self.handoff(target)
+            return
+        queue = self.flow.queues[0] if self.flow.queues else "support"
+        summary = build_summary(
+            self.state, self.customer, self.now, self.hours.tz, "the flow could not continue"
+        )
+        self.actions.append(Handoff(queue, "the flow could not continue", summary))
+        self.state.status = "handoff"
+        self.event("handoff", self.state.step, "flow_error")

@@ -1,1 +1,0 @@
-"""For support leads: the lead console, the outbound guard, and reports."""

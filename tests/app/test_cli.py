@@ -1,0 +1,166 @@
+"""The `presszero` command: one-line errors, readable output, the embedded Redis."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support.builders import record
+
+from presszero.cli import main
+from presszero.context.embedded import free_port
+from presszero.context.store import ContextStore
+
+PRESSZERO = str(Path(sys.executable).with_name("presszero"))
+
+
+@pytest.fixture
+def cli(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    return CliRunner()
+
+
+def test_import_then_show_by_a_national_phone_format(cli: CliRunner, tmp_path: Path):
+    path = tmp_path / "customers.jsonl"
+    path.write_text(json.dumps(record()) + "\n")
+    result = cli.invoke(main, ["context", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "imported 1 customers" in result.output
+    shown = cli.invoke(main, ["context", "show", "(555) 010-2001"])
+    assert shown.exit_code == 0
+    assert "Robin Hale  (cus_2001)" in shown.output
+    assert "Silver Health: active" in shown.output
+
+
+def test_a_bad_import_prints_file_line_errors_and_exits_1(cli: CliRunner, tmp_path: Path):
+    path = tmp_path / "bad.jsonl"
+    path.write_text(json.dumps(record()) + "\n" + '{"id": "cus_2", "name": "B", "age": 3}\n')
+    result = cli.invoke(main, ["context", "import", str(path)])
+    assert result.exit_code == 1
+    assert f"{path}:2: age: unknown field" in result.output
+    assert "nothing was imported" in result.output
+    assert "Traceback" not in result.output
+    assert cli.invoke(main, ["context", "show", "cus_2001"]).exit_code == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["context", "import", "/no/such/file.jsonl"], "No such file or directory"),
+        (["context", "show", "+15550109999"], "no customer with phone, email or id"),
+        (["context", "forget", "cus_404"], "no customer with id 'cus_404'"),
+    ],
+)
+def test_mistakes_are_one_clear_line(cli: CliRunner, args: list[str], message: str):
+    result = cli.invoke(main, args)
+    assert result.exit_code == 1
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_unreachable_redis_is_one_clear_line(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")
+    result = CliRunner().invoke(main, ["context", "show", "cus_1"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: Redis at redis://127.0.0.1:")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_demo_loads_the_five_customers_dated_from_now(cli: CliRunner, redis_client):
+    result = cli.invoke(main, ["demo"])
+    assert result.exit_code == 0
+    store = ContextStore(redis_client)
+    assert store.customer_ids() == [f"cus_100{i}" for i in range(1, 6)]
+    shown = cli.invoke(main, ["context", "show", "+15550100002"])
+    assert "Dana Reyes" in shown.output
+    assert "cancelled     Silver Health on" in shown.output
+    assert "(3 days ago) by the company (non-payment)" in shown.output
+
+
+def test_forget_and_export(cli: CliRunner, tmp_path: Path):
+    cli.invoke(main, ["demo"])
+    assert cli.invoke(main, ["context", "forget", "cus_1003"]).exit_code == 0
+    out = tmp_path / "out.jsonl"
+    assert cli.invoke(main, ["context", "export", str(out)]).exit_code == 0
+    ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
+    assert ids == ["cus_1001", "cus_1002", "cus_1004", "cus_1005"]
+
+
+def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [PRESSZERO, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
+    )
+
+
+def no_redis_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+
+
+def test_commands_without_redis_url_share_the_embedded_redis_in_the_data_dir(tmp_path: Path):
+    env = no_redis_env()
+    assert run(["demo"], env, tmp_path).returncode == 0
+    assert (tmp_path / "var" / "presszero.aof").exists()
+    assert not (tmp_path / "var" / "redis.url").exists()  # stopped again: it started it
+    shown = run(["context", "show", "dana@example.com"], env, tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert "Dana Reyes  (cus_1002)" in shown.stdout
+
+
+def test_serve_demo_answers_calls_on_redis_that_other_commands_share(tmp_path: Path):
+    env = {**no_redis_env(), "PRESSZERO_DATA_DIR": str(tmp_path / "data")}
+    port = free_port()
+    server = subprocess.Popen(
+        [PRESSZERO, "serve", "--demo", "--port", str(port), "--workers", "1"],
+        env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as reply:
+                    assert json.load(reply) == {"status": "ok", "redis": "up"}
+                    break
+            except OSError:
+                assert time.monotonic() < deadline, "serve did not come up"
+                time.sleep(0.2)
+        redis_pid = (tmp_path / "data" / "redis.pid").read_text().strip()
+        shown = run(["context", "show", "+15550100002"], env, tmp_path)
+        assert "Dana Reyes" in shown.stdout
+        assert "cancelled     Silver Health" in shown.stdout
+        assert (tmp_path / "data" / "redis.pid").read_text().strip() == redis_pid
+        url = f"http://127.0.0.1:{port}"
+        called = run(
+            ["call", "--url", url, "--from", "+15550100002", "--script", "0"], env, tmp_path
+        )
+        assert called.returncode == 0, called.stderr
+        assert "was cancelled on" in called.stdout
+        assert "→ transferred to a person (plans)" in called.stdout
+        shown = run(["context", "show", "+15550100002"], env, tmp_path)
+        assert "voice handoff" in shown.stdout  # the status callback reached the contact log
+        unsigned = subprocess.run(
+            [PRESSZERO, "call", "--url", url, "--script", "0"],
+            env={**env, "TWILIO_AUTH_TOKEN": "not-the-servers-token"},
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert unsigned.returncode == 1
+        assert "answered 403" in unsigned.stderr
+        chatted = subprocess.run(
+            [PRESSZERO, "chat", "--url", url, "--as", "+15550100002"], input="agent\n",
+            env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert chatted.returncode == 0, chatted.stderr
+        assert "bot: Hi Dana. I can see your Silver Health plan was cancelled" in chatted.stdout
+        assert "[/agent] Talk to a person" in chatted.stdout
+        assert "no one is free" in chatted.stdout  # no agent is signed in
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+    assert not Path(f"/proc/{redis_pid}").exists()

@@ -1,0 +1,209 @@
+"""Faults with a real Redis process: killed, down, restarted; and a gunicorn worker killed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+from freezegun import freeze_time
+from support.builders import record
+from support.chat import OPEN
+from support.servers import PRESSZERO, always_open, wait_healthy
+from support.twilio_client import TOKEN, Call, first_say, reaches_a_person
+
+from presszero.context.embedded import EmbeddedRedis, free_port
+from presszero.context.handoffs import HandoffStore
+from presszero.context.models import Customer
+from presszero.context.store import ContextStore
+from presszero.logmask import mask
+from presszero.voice.simulator import SimulatedCall
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Any:
+    """A Redis of this test's own, to kill and restart on the same port and data."""
+    servers: list[EmbeddedRedis] = []
+    port = free_port()
+
+    def start() -> EmbeddedRedis:
+        server = EmbeddedRedis(tmp_path / "redis", port=port)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@freeze_time(OPEN)
+def test_redis_down_before_a_call_still_reaches_a_person(make_app: Any):
+    app = make_app(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
+    root = Call(app.test_client(), caller="+15550100002").start()
+    assert reaches_a_person(root)
+    assert "something went wrong" in first_say(root)
+
+
+@freeze_time(OPEN)
+def test_chat_and_health_say_so_while_redis_is_down_and_recover_without_a_restart(
+    make_app: Any, own_redis: Any
+):
+    server = own_redis()
+    app = make_app(REDIS_URL=server.url, PRESSZERO_SUPPORT_PHONE="+1 555 010 9000")
+    client = app.test_client()
+    body = {"sender": "web-visitor-faults", "message": "hi"}
+    assert client.post("/webhooks/rest/webhook", json=body).status_code == 200
+    server.kill()
+    assert client.get("/healthz").status_code == 503
+    reply = client.post("/webhooks/rest/webhook", json={**body, "message": "agent"})
+    assert reply.status_code == 200
+    [message] = reply.get_json()
+    assert "call us on +1 555 010 9000" in message["text"]
+    assert {"title": "Talk to a person", "payload": "/agent"} in message["buttons"]
+    polled = client.get("/chat/poll?sender=web-visitor-faults")
+    assert polled.status_code == 200  # the widget keeps polling through the outage
+    assert polled.get_json()["status"] == "unavailable"
+    own_redis()  # back, on the same port, from the same append-only file
+    assert client.get("/healthz").status_code == 200
+    assert reaches_a_person(Call(client).start()) is False  # a normal call again: a menu
+    again = client.post("/webhooks/rest/webhook", json={**body, "sender": "web-visitor-after"})
+    assert "Thanks for getting in touch" in again.get_json()[0]["text"]
+
+
+@freeze_time(OPEN)
+def test_a_call_that_ends_while_redis_is_down_is_recorded_once_redis_is_back(
+    make_app: Any, own_redis: Any
+):
+    server = own_redis()
+    app = make_app(REDIS_URL=server.url)
+    from presszero.context.demo import load_demo
+
+    load_demo(ContextStore(redis.Redis.from_url(server.url)))
+    call = Call(app.test_client(), caller="+15550100001")
+    call.start()
+    call.press("0")
+    server.kill()
+    reply = call.post("/voice/status", CallStatus="completed")
+    assert reply.status_code == 204  # kept on disk, not lost, and no error to Twilio
+    own_redis()
+    assert app.test_client().get("/healthz").status_code == 200  # replays what was kept
+    customer = ContextStore(redis.Redis.from_url(server.url)).get("cus_1001")
+    assert customer is not None
+    assert [(c.ref, c.outcome) for c in customer.contacts if c.channel == "voice"] == [
+        (call.sid, "handoff")
+    ]
+    assert not app.extensions["presszero.spool"].pending()
+
+
+def test_acknowledged_contacts_and_handoffs_survive_a_kill_9_of_redis(own_redis: Any):
+    server = own_redis()
+    store = ContextStore(redis.Redis.from_url(server.url))
+    handoffs = HandoffStore(store.redis)
+    store.upsert([Customer.from_dict(record())])
+    now = store.clock.now()
+    for i in range(200):
+        assert store.record_contact("cus_2001", store.new_contact("voice", "handoff", ref=f"CA{i}"))
+        handoffs.open(f"voice:CA{i}", {"customer_id": "cus_2001", "reason": "test"}, now)
+    server.kill()  # kill -9: no chance to flush anything more
+    store.redis.close()
+    restarted = own_redis()
+    after = ContextStore(redis.Redis.from_url(restarted.url))
+    customer = after.get("cus_2001")
+    assert customer is not None
+    exported = next(iter(after.export()))
+    assert len(exported.contacts) == 200
+    assert len(HandoffStore(after.redis).waiting(limit=1000)) == 200
+
+
+def workers_of(master: int) -> set[int]:
+    out = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(master)], capture_output=True, text=True
+    )
+    return {int(p) for p in out.stdout.split()}
+
+
+def test_a_gunicorn_worker_killed_between_turns_does_not_lose_the_call(
+    redis_url: str, tmp_path: Path
+):
+    port = free_port()
+    flows = str(always_open(tmp_path))
+    env = {**os.environ, "REDIS_URL": redis_url, "TWILIO_AUTH_TOKEN": TOKEN,
+           "PRESSZERO_DATA_DIR": str(tmp_path), "PRESSZERO_FLOWS": flows}  # fmt: skip
+    server_log = tmp_path / "server.log"
+    with server_log.open("wb") as log_file:
+        server = subprocess.Popen(
+            [PRESSZERO, "serve", "--demo", "--port", str(port), "--workers", "2"],
+            env=env, stdout=log_file, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url)
+        deadline = time.monotonic() + 30  # one worker may answer before the other is up
+        while len(before := workers_of(server.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert len(before) == 2
+        killed: set[int] = set()
+
+        def answer(prompt: str) -> str | None:
+            if not killed:  # after the greeting: kill every worker that could have served it
+                for pid in before:
+                    os.kill(pid, signal.SIGKILL)
+                killed.update(before)
+                deadline = time.monotonic() + 20
+                while len(workers_of(server.pid) - killed) < 1:
+                    assert time.monotonic() < deadline, "gunicorn did not start new workers"
+                    time.sleep(0.1)
+                wait_healthy(url)
+                return "1"
+            return "0"
+
+        try:
+            log = SimulatedCall(url, TOKEN, caller="+15550100001").run(answer)
+        except Exception as exc:  # say what the server said, should this ever fail
+            tail = server_log.read_text(errors="replace")[-3000:]
+            raise AssertionError(f"the call failed: {exc!r}; the server's log:\n{tail}") from exc
+        assert workers_of(server.pid).isdisjoint(killed)
+        assert any("To pay or update your card" in said for said in log.heard), log.lines
+        assert log.ended_with in ("dial", "enqueue"), log.lines
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(30)
+
+
+@pytest.mark.parametrize(
+    ("line", "masked"),
+    [
+        ("call from +15550100002 failed", "call from …02 failed"),
+        ("visitor (555) 010-0002 asked", "visitor (…02 asked"),
+        ("mail dana@example.com", "mail d***@example.com"),
+        ("at 2026-11-23 19:05:37 turn 3", "at 2026-11-23 19:05:37 turn 3"),
+    ],
+)
+def test_phones_and_emails_are_masked_in_logs(line: str, masked: str):
+    assert mask(line) == masked
+
+
+def test_the_access_log_of_a_real_server_masks_phones_and_drops_query_strings(
+    redis_url: str, tmp_path: Path
+):
+    port = free_port()
+    env = {**os.environ, "REDIS_URL": redis_url, "PRESSZERO_DATA_DIR": str(tmp_path)}
+    server = subprocess.Popen(
+        [PRESSZERO, "serve", "--demo", "--port", str(port), "--workers", "1"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}")
+        urllib.request.urlopen(f"http://127.0.0.1:{port}/chat?as=%2B15550100002").close()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        output = server.communicate(timeout=30)[0]
+    assert '"GET /chat"' in output
+    assert "5550100002" not in output

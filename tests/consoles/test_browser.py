@@ -1,0 +1,304 @@
+"""The widget and the inbox in a real browser: Playwright driving Debian's chromium.
+
+The server is `presszero serve --demo` in a subprocess, as a user runs it, on the test Redis.
+Playwright never downloads a browser: it launches /usr/bin/chromium, which `scripts/test`
+installs. If chromium cannot start, these tests fail; they are never skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import redis
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Dialog,
+    Locator,
+    Page,
+    expect,
+    sync_playwright,
+)
+
+from presszero.context.embedded import EmbeddedRedis, free_port
+from presszero.flows.language.files import library_dir
+from presszero.voice.simulator import SimulatedCall, scripted
+
+PRESSZERO = str(Path(sys.executable).with_name("presszero"))
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+AGENT, PASSWORD = "alex", "correct horse battery"
+LEAD = "lena"
+TOKEN = "browser-test-twilio-token"
+DANA = "/chat?as=%2B15550100002"  # the demo customer whose plan the company cancelled
+TIMEOUT = 10_000  # ms: the widget polls every 2 s and the inbox every 4 s
+
+expect.set_options(timeout=TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def server(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Serve the demo on a free loopback port, with one agent; return its base URL."""
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushall()
+    client.close()
+    tmp = tmp_path_factory.mktemp("browser")
+    env = {
+        **os.environ,
+        "REDIS_URL": redis_server.url,
+        "PRESSZERO_DATA_DIR": str(tmp / "data"),
+        "PRESSZERO_FLOWS": str(always_open_flow(tmp)),
+        "TWILIO_AUTH_TOKEN": TOKEN,
+    }
+    for name, role in ((AGENT, "agent"), (LEAD, "lead")):
+        added = subprocess.run(
+            [PRESSZERO, "agent", "add", name, "--role", role, "--password-stdin"],
+            input=PASSWORD + "\n", env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+    port = free_port()
+    with (tmp / "serve.log").open("w") as log:
+        process = subprocess.Popen(
+            [PRESSZERO, "serve", "--demo", "--port", str(port), "--workers", "1"],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(url, process, tmp / "serve.log")
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+
+
+def always_open_flow(tmp: Path) -> Path:
+    """Return the shipped support flow with its hours opened round the clock.
+
+    Out of hours a request for a person becomes a callback offer, so the takeover is only
+    testable at any time of day with the line open.
+    """
+    text = (library_dir() / "support.yaml").read_text()
+    opened, replaced = re.subn(r"(?m)^  open: .*$", '  open: {mon-sun: "00:00-24:00"}', text)
+    opened, cleared = re.subn(r"(?m)^  closed_dates: .*$", "  closed_dates: []", opened)
+    assert (replaced, cleared) == (1, 1), "the shipped flow's hours section has moved"
+    path = tmp / "support.yaml"
+    path.write_text(opened)
+    return path
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/healthz") as reply:
+                assert json.load(reply) == {"status": "ok", "redis": "up"}
+                return
+        except OSError:
+            assert process.poll() is None, f"serve exited:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"serve did not come up:\n{log.read_text()}"
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Launch Debian's chromium; fail loudly if it cannot start."""
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: scripts/test installs it"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Tab:
+    """One browser context with one page, and any script errors it raised."""
+
+    context: BrowserContext
+    page: Page
+    errors: list[str] = field(default_factory=list)
+
+
+OpenTab = Callable[[], Tab]
+
+
+@pytest.fixture
+def open_tab(browser: Browser, server: str) -> Iterator[OpenTab]:
+    """Return a maker of fresh browser contexts (separate cookies); close them afterwards."""
+    tabs: list[Tab] = []
+
+    def make() -> Tab:
+        context = browser.new_context(base_url=server, viewport={"width": 1100, "height": 760})
+        context.set_default_timeout(TIMEOUT)
+        tab = Tab(context, context.new_page())
+        tab.page.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+        tab.page.on("dialog", lambda dialog: refuse(dialog, tab.errors))
+        tabs.append(tab)
+        return tab
+
+    yield make
+    for tab in tabs:
+        tab.context.close()
+    assert [e for tab in tabs for e in tab.errors] == []
+
+
+def refuse(dialog: Dialog, errors: list[str]) -> None:
+    """Note a dialog (an alert() that got run) as an error, and close it."""
+    errors.append(f"dialog: {dialog.message}")
+    dialog.dismiss()
+
+
+def sign_in(page: Page, name: str = AGENT) -> None:
+    page.goto("/agent/login")
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    landing = "Waiting for a person" if name == AGENT else "Flows"
+    expect(page.get_by_role("heading", name=landing)).to_be_visible()
+
+
+def widget_log(page: Page) -> Locator:
+    return page.get_by_role("log", name="Messages")
+
+
+def send_by_keyboard(page: Page, text: str) -> None:
+    """Send a chat message with the keyboard only: focus the field, type, press Enter."""
+    page.get_by_label("Your message").focus()
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def test_an_unauthenticated_browser_is_sent_to_sign_in_and_sees_no_conversations(
+    open_tab: OpenTab,
+):
+    tab = open_tab()
+    page = tab.page
+    page.goto("/agent")
+    expect(page).to_have_url(re.compile(r"/agent/login\?next=/agent$"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert page.locator("#waiting").count() == 0
+    page.goto("/agent/conversations/chat:web-someone-else")
+    expect(page).to_have_url(re.compile(r"/agent/login"))
+    assert page.locator("#transcript").count() == 0
+    api = tab.context.request.get("/agent/api/waiting")
+    assert api.status == 401
+    assert api.json()["error"] == "unauthorized"
+
+
+def test_a_visitor_asks_for_a_person_and_a_signed_in_agent_takes_over_and_replies(
+    open_tab: OpenTab,
+):
+    agent = open_tab().page
+    sign_in(agent)  # the open inbox counts the agent as available for chats
+
+    visitor = open_tab().page
+    visitor.goto(DANA)
+    chat = widget_log(visitor)
+    expect(chat).to_contain_text("Hi Dana. I can see your Silver Health plan was cancelled on")
+    visitor.get_by_role("button", name="Talk to a person").click()
+    expect(chat).to_contain_text("I'm passing you to a person now.")
+    expect(visitor.get_by_role("status")).to_have_text(
+        "Waiting for a person: you're number 1 in line."
+    )
+    send_by_keyboard(visitor, "Why was my plan cancelled? I paid last week.")
+    expect(chat.locator(".pz-visitor").last).to_have_text(
+        "Why was my plan cancelled? I paid last week."
+    )
+    expect(visitor.get_by_label("Your message")).to_have_value("")
+
+    agent.get_by_role("link", name="Dana Reyes (cus_1002)").click()  # the inbox reloads itself
+    expect(agent.get_by_role("heading", name="Dana Reyes (cus_1002)", level=1)).to_be_visible()
+    context = agent.locator("section", has=agent.get_by_role("heading", name="Context"))
+    expect(context).to_contain_text("Plan: Silver Health (cancelled)")
+    expect(context).to_contain_text("by the company (non-payment)")
+    expect(agent.locator("#why")).not_to_be_empty()
+    transcript = agent.locator("#transcript")
+    expect(transcript).to_contain_text("Why was my plan cancelled? I paid last week.")
+    expect(transcript).to_contain_text("I can see your Silver Health plan was cancelled")
+
+    agent.locator("#reply").fill("Hi Dana, I'm Alex. I can see your payment; let me fix this.")
+    agent.get_by_role("button", name="Send reply").click()
+    expect(transcript).to_contain_text("I can see your payment; let me fix this.")
+
+    reply = chat.locator(".pz-agent")
+    expect(reply).to_have_text("alexHi Dana, I'm Alex. I can see your payment; let me fix this.")
+    expect(reply.locator(".pz-who")).to_have_text(AGENT)
+    expect(chat).to_contain_text("Alex has joined the chat.")
+    expect(visitor.get_by_role("status")).to_have_text("You're chatting with alex.")
+
+    send_by_keyboard(visitor, "Thank you!")
+    expect(transcript).to_contain_text("Thank you!")  # the inbox shows it without a reload
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    visitor.locator(".pz-chat").screenshot(path=SCREENSHOTS / "chat-widget.png")
+    agent.screenshot(path=SCREENSHOTS / "agent-inbox.png", full_page=True)
+
+
+def test_markup_a_visitor_types_is_shown_as_text_in_the_widget_and_the_inbox(open_tab: OpenTab):
+    agent = open_tab().page
+    sign_in(agent)
+    markup = "<img src=x onerror=alert(1)>"
+
+    visitor = open_tab().page
+    visitor.goto("/chat?as=%2B15550100001")  # Ana Lima
+    chat = widget_log(visitor)
+    expect(chat).to_contain_text("Hi Ana, thanks for getting in touch.")
+    visitor.get_by_role("button", name="Talk to a person").click()
+    expect(visitor.get_by_role("status")).to_contain_text("Waiting for a person")
+    send_by_keyboard(visitor, markup)
+    expect(chat.locator(".pz-visitor").last).to_have_text(markup)
+    assert chat.locator("img").count() == 0
+
+    agent.get_by_role("link", name="Ana Lima (cus_1001)").click()
+    transcript = agent.locator("#transcript")
+    expect(transcript).to_contain_text(markup)
+    assert transcript.locator("img").count() == 0
+
+    agent.locator("#reply").fill("<b>bold</b> & <script>alert(2)</script>")
+    agent.get_by_role("button", name="Send reply").click()
+    expect(chat.locator(".pz-agent")).to_contain_text("<b>bold</b> & <script>alert(2)</script>")
+    assert chat.locator("b, script").count() == 0
+
+
+def test_a_lead_sees_the_flow_diagram_and_the_steps_where_callers_escape(
+    open_tab: OpenTab, server: str
+):
+    lead = open_tab().page
+    sign_in(lead, LEAD)
+    lead.get_by_role("link", name="support").click()
+    expect(lead.get_by_role("heading", name="support", level=1)).to_be_visible()
+    main_row = lead.locator(
+        "#steps tbody tr", has=lead.locator("td", has_text=re.compile("^main$"))
+    )
+    before = int(main_row.locator("td").nth(2).inner_text())  # other tests here chat too
+    for script in (["0"], ["0"], ["0"], ["9", "9"], ["1", "0"]):
+        SimulatedCall(server, TOKEN, caller="+15550109999").run(scripted(script))
+    lead.reload()
+    diagram = lead.locator("#diagram")
+    expect(diagram).to_be_visible()
+    lead.wait_for_function("document.querySelector('#diagram').naturalWidth > 0")
+    rows = lead.locator("#steps tbody tr")
+    expect(rows.first.locator("td").first).to_have_text("main")
+    expect(main_row.locator("td").nth(2)).to_have_text(str(before + 4))  # three 0s, two misses
+    expect(lead.locator("#steps")).to_contain_text("pressed 0")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    lead.screenshot(path=SCREENSHOTS / "lead-console.png", full_page=True)
+    agent = open_tab().page
+    sign_in(agent)
+    assert agent.request.get(f"{server}/leads").status == 403  # agents cannot open it

@@ -1,0 +1,148 @@
+"""The agent inbox: signed in only, CSRF on every change, and a takeover that really works."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from freezegun import freeze_time
+from support.chat import OPEN, Visitor, agent_online, token_for
+from support.consoles import PASSWORD, csrf_of, signed_in
+
+from presszero.cli import main
+from presszero.context.agents import AgentStore
+from presszero.context.demo import load_demo
+from presszero.context.store import ContextStore
+
+
+@pytest.fixture
+def app(make_app: Any, store: ContextStore) -> Any:
+    with freeze_time(OPEN):
+        load_demo(store)
+    AgentStore(store.redis).add("alex", PASSWORD)
+    return make_app()
+
+
+def test_the_inbox_refuses_anyone_not_signed_in(app: Any):
+    client = app.test_client()
+    page = client.get("/agent")
+    assert page.status_code == 302
+    assert "/agent/login" in page.headers["Location"]
+    api = client.get("/agent/api/waiting")
+    assert api.status_code == 401
+    assert client.get("/agent/conversations/chat:web-visitor-0001").status_code == 302
+
+
+def test_a_wrong_password_is_refused(app: Any):
+    client = app.test_client()
+    token = csrf_of(client.get("/agent/login").data)
+    reply = client.post("/agent/login", data={"name": "alex", "password": "guess", "csrf": token})
+    assert reply.status_code == 401
+    assert client.get("/agent").status_code == 302
+
+
+def test_repeated_failed_sign_ins_are_throttled(app: Any):
+    client = app.test_client()
+    token = csrf_of(client.get("/agent/login").data)
+    for _ in range(5):
+        client.post("/agent/login", data={"name": "alex", "password": "nope", "csrf": token})
+    blocked = client.post(
+        "/agent/login", data={"name": "alex", "password": PASSWORD, "csrf": token}
+    )
+    assert blocked.status_code == 429
+
+
+def test_a_post_without_the_csrf_token_is_refused(app: Any):
+    client = app.test_client()
+    client.get("/agent/login")
+    reply = client.post("/agent/login", data={"name": "alex", "password": PASSWORD})
+    assert reply.status_code == 400
+    client, _ = signed_in(app)
+    assert client.post("/agent/conversations/chat:x/resolve", data={"note": "x"}).status_code == 400
+
+
+def test_the_session_cookie_is_http_only_and_same_site(app: Any, make_app: Any):
+    client = app.test_client()
+    token = csrf_of(client.get("/agent/login").data)
+    reply = client.post("/agent/login", data={"name": "alex", "password": PASSWORD, "csrf": token})
+    cookie = reply.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    tls = make_app(PRESSZERO_PUBLIC_URL="https://support.example.com")
+    assert tls.config["SESSION_COOKIE_SECURE"] is True
+
+
+@freeze_time(OPEN)
+def test_an_agent_takes_over_a_chat_replies_and_resolves_it(app: Any, store: ContextStore):
+    agent_online(app)
+    visitor = Visitor(app, identity=token_for(app, "+15550100002"))
+    visitor.send("hi")
+    visitor.send("talk to a person")
+    visitor.send("My plan was cancelled but I paid.")
+    client, token = signed_in(app)
+    inbox = client.get("/agent").get_data(as_text=True)
+    assert "Dana Reyes (cus_1002)" in inbox
+    hid = f"chat:{visitor.sender}"
+    page = client.get(f"/agent/conversations/{hid}").get_data(as_text=True)
+    assert "<strong>Plan:</strong> Silver Health (cancelled)" in page
+    assert "Cancelled Silver Health on" in page
+    assert "My plan was cancelled but I paid." in page  # the transcript
+    assert '<span id="why">They asked for a person.</span>' in page
+    client.post(f"/agent/conversations/{hid}/claim", data={"csrf": token})
+    client.post(
+        f"/agent/conversations/{hid}/reply", data={"csrf": token, "text": "Hi Dana, I'm on it."}
+    )
+    polled = visitor.poll()
+    assert polled["status"] == "with_agent"
+    assert polled["agent"] == "alex"
+    agent_lines = [m for m in polled["messages"] if m["from"] == "agent"]
+    assert [(m["agent"], m["text"]) for m in agent_lines] == [("alex", "Hi Dana, I'm on it.")]
+    assert visitor.send("thank you!") == []  # still the agent's, never the bot's
+    client.post(f"/agent/conversations/{hid}/resolve", data={"csrf": token, "note": "reinstated"})
+    assert visitor.poll()["status"] == "closed"
+    customer = store.get("cus_1002")
+    assert customer is not None
+    resolved = [c for c in customer.contacts if c.ref == visitor.sender]
+    assert [(c.channel, c.outcome) for c in resolved] == [("chat", "handoff")]
+    assert "resolved by alex: reinstated" in resolved[0].reason
+
+
+@freeze_time(OPEN)
+def test_visitor_text_is_escaped_in_the_inbox(app: Any):
+    agent_online(app)
+    visitor = Visitor(app)
+    visitor.send("hi")
+    visitor.send("agent")
+    visitor.send("<script>alert(1)</script>")
+    client, _ = signed_in(app)
+    page = client.get(f"/agent/conversations/chat:{visitor.sender}").get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+@freeze_time(OPEN)
+def test_voice_handoffs_appear_in_the_inbox_with_what_the_caller_said(app: Any):
+    from support.twilio_client import Call
+
+    call = Call(app.test_client(), caller="+15550100003")
+    call.start()
+    call.press("2")  # "talk to a person now"
+    client, _ = signed_in(app)
+    inbox = client.get("/agent").get_data(as_text=True)
+    assert "Sam Okafor (cus_1003)" in inbox
+    page = client.get(f"/agent/conversations/voice:{call.sid}").get_data(as_text=True)
+    assert "missed" in page
+    assert "pressed" in page
+
+
+def test_agent_add_creates_an_account_from_the_command_line(redis_url: str, monkeypatch, store):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    result = CliRunner().invoke(
+        main, ["agent", "add", "Sam", "--password-stdin"], input="a long enough password\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert AgentStore(store.redis).verify("sam", "a long enough password") is not None
+    short = CliRunner().invoke(main, ["agent", "add", "kim", "--password-stdin"], input="short\n")
+    assert short.exit_code == 1
+    assert "at least 10 characters" in short.output

@@ -1,0 +1,1 @@
+"""Helpers shared by several test modules: record builders, flow builders, a Twilio caller."""
