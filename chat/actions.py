@@ -24,6 +24,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType, SlotSet
 from rasa_sdk.executor import ActionExecutor, CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from presszero.context.clock import Clock
 from presszero.context.connect import REDIS_ERRORS
@@ -117,7 +118,7 @@ class PresszeroAction(Action):
         return self.action_name
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         # The store is synchronous: keep its round trips off the action server's event loop.
         return await asyncio.to_thread(self.act, dispatcher, tracker)

@@ -8,8 +8,7 @@ from datetime import date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
-import redis
-
+from .connect import RedisClient, text
 from .events import day_key
 from .models import Customer
 from .store import ContextStore
@@ -78,7 +77,7 @@ def days(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
-def read_period(client: redis.Redis, flow: str, first: date, last: date) -> Period:
+def read_period(client: RedisClient, flow: str, first: date, last: date) -> Period:
     """Add up a flow's daily tallies over the period (one pipelined read)."""
     pipe = client.pipeline(transaction=False)
     for day in days(first, last):
@@ -87,7 +86,7 @@ def read_period(client: redis.Redis, flow: str, first: date, last: date) -> Peri
     totals: Counter[str] = Counter()
     for tally in pipe.execute():
         for raw_name, raw_count in tally.items():
-            name, count = raw_name.decode(), int(raw_count)
+            name, count = text(raw_name), int(raw_count)
             kind, _, rest = name.partition("|")
             if kind == "reached":
                 steps.setdefault(rest, StepFigures(rest)).reached += count

@@ -109,7 +109,10 @@ class RedisSettings:
         """
         if self.sentinels:
             sentinel = Sentinel(list(self.sentinels), **_socket_options(options))
-            return sentinel.master_for(self.master, password=self.password or None, **options)
+            master: redis.Redis = sentinel.master_for(
+                self.master, password=self.password or None, **options
+            )
+            return master
         if self.cluster:
             return cast(RedisCluster, LazyCluster(self.url, options))
         return redis.Redis.from_url(self.url, **options)
@@ -198,4 +201,16 @@ def run_script(script: Script, keys: Sequence[Any], args: Sequence[Any], client:
 
 def mget(client: Any, keys: Sequence[str]) -> list[bytes | None]:
     """Return the values of `keys`; on a cluster, one MGET per slot."""
-    return client.mget_nonatomic(keys) if is_cluster(client) else client.mget(keys)
+    values: list[bytes | None] = (
+        client.mget_nonatomic(keys) if is_cluster(client) else client.mget(keys)
+    )
+    return values
+
+
+def text(value: object) -> str:
+    """Return a Redis reply as text: redis-py hands back bytes (str only if told to decode)."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, str):
+        return value
+    raise TypeError(f"expected text from Redis, got {type(value).__name__}")

@@ -19,9 +19,14 @@ KEEP_DAYS = 400
 
 
 class CountableEvent(Protocol):
-    kind: str
-    step: str
-    reason: str
+    """What an event must show to be counted (read-only: the engine's events are frozen)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def step(self) -> str: ...
+    @property
+    def reason(self) -> str: ...
 
 
 def day_key(flow: str, day: str) -> str:

@@ -7,8 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import redis
-
+from .connect import RedisClient
 from .store import PREFIX
 
 
@@ -35,7 +34,7 @@ class RateLimiter:
 
     def __init__(
         self,
-        client: redis.Redis,
+        client: RedisClient,
         *,
         per_sender: Limit = Limit(30, 60),
         per_address: Limit = Limit(300, 60),

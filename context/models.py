@@ -88,7 +88,9 @@ def _kind(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def _object(data: Any, where: str, allowed: tuple[str, ...], required: tuple[str, ...]) -> dict:
+def _object(
+    data: Any, where: str, allowed: tuple[str, ...], required: tuple[str, ...]
+) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise RecordError(where, f"expected an object, got {_kind(data)}")
     unknown = sorted(set(data) - set(allowed))
@@ -105,7 +107,9 @@ def _object(data: Any, where: str, allowed: tuple[str, ...], required: tuple[str
     return data
 
 
-def _str(data: dict, key: str, where: str, *, required: bool = True, default: str = "") -> str:
+def _str(
+    data: dict[str, Any], key: str, where: str, *, required: bool = True, default: str = ""
+) -> str:
     value = data.get(key, None if required else default)
     if value is None and not required:
         return default
@@ -114,14 +118,16 @@ def _str(data: dict, key: str, where: str, *, required: bool = True, default: st
     return value
 
 
-def _choice(data: dict, key: str, where: str, allowed: tuple[str, ...], default: str = "") -> str:
+def _choice(
+    data: dict[str, Any], key: str, where: str, allowed: tuple[str, ...], default: str = ""
+) -> str:
     value = data.get(key, default) if default else data.get(key)
     if value not in allowed or not isinstance(value, str):
         raise RecordError(where, f"must be one of {', '.join(allowed)}; got {value!r}")
     return value
 
 
-def _list(data: dict, key: str, where: str) -> list:
+def _list(data: dict[str, Any], key: str, where: str) -> list[Any]:
     value = data.get(key, [])
     if value is None:
         return []
@@ -359,7 +365,7 @@ class Customer:
         return replace(self, contacts=tuple(contacts))
 
 
-def _records(data: dict, key: str, kind: Any) -> tuple:
+def _records(data: dict[str, Any], key: str, kind: Any) -> tuple[Any, ...]:
     items = [kind.from_dict(item, f"{key}[{i}]") for i, item in enumerate(_list(data, key, key))]
     return tuple(sorted(items, key=lambda item: item.at))
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from . import scripts
 from .clock import Clock, SystemClock
-from .connect import REDIS_ERRORS, RedisClient, is_cluster, mget, run_script
+from .connect import REDIS_ERRORS, RedisClient, is_cluster, mget, run_script, text
 from .models import Contact, Customer
 from .phones import try_normalise_phone
 from .stored import customer_from_stored
@@ -123,14 +123,14 @@ class ContextStore:
             owner = self.redis.get(self._index_key(kind, value))
             if owner is None:
                 return None
-            kind, value = "id", owner.decode()
+            kind, value = "id", text(owner)
         keys = self._keys(value)[:2] if kind == "id" else []
         found = run_script(self._lookup, keys, [kind, value, RECENT_CONTACTS, self.prefix])
         return _customer(found) if found else None
 
     def find_beside(
         self, kind: str, value: str, key: str, fields: Sequence[str]
-    ) -> tuple[Customer | None, list[bytes | None]]:
+    ) -> tuple[Customer | None, list[bytes | str | None]]:
         """Return the customer found by `kind` (id, phone, email) and `fields` of hash `key`.
 
         One round trip on one Redis, where a script may read both; on a cluster the hash lives
@@ -144,7 +144,7 @@ class ContextStore:
 
     def queue_find_beside(
         self, pipe: Any, kind: str, value: str, key: str, fields: Sequence[str]
-    ) -> Callable[[Any], tuple[Customer | None, list[bytes | None]]]:
+    ) -> Callable[[Any], tuple[Customer | None, list[bytes | str | None]]]:
         """Queue `find_beside` on `pipe`; return what reads its reply into its answer.
 
         On a cluster only the hash is queued; the lookup is made when the reply is read.
@@ -171,7 +171,7 @@ class ContextStore:
 
         Idempotent by (channel, ref): a retried webhook never counts twice.
         """
-        result = self._record(
+        result: int = self._record(
             keys=self._keys(customer_id),
             args=[contact.key, json.dumps(contact.to_dict())],
         )
@@ -236,7 +236,7 @@ class ContextStore:
         return sum(added for added, _ in saved)
 
     def _queue_reindex(
-        self, pipe: Any, customer_id: str, replaced: bytes | None, customer: Customer | None
+        self, pipe: Any, customer_id: str, replaced: bytes | str | None, customer: Customer | None
     ) -> None:
         """Queue the index changes from the `replaced` profile to `customer` (None: forgotten)."""
         old = json.loads(replaced) if replaced else {}
@@ -270,9 +270,7 @@ class ContextStore:
                     keys=[self.customer_key(customer_id)], args=[self.prefix, customer_id]
                 )
             )
-        linked = [
-            k.decode() for k in self.redis.zrange(linked_key(self.prefix, customer_id), 0, -1)
-        ]
+        linked = [text(k) for k in self.redis.zrange(linked_key(self.prefix, customer_id), 0, -1)]
         if linked:
             self.redis.delete(*linked)
         pattern = _glob_escape(self.customer_key(customer_id)) + "*"
@@ -290,12 +288,12 @@ class ContextStore:
         for start in range(0, len(names), 5000):
             chunk = names[start : start + 5000]
             values = mget(self.redis, [f"{self.prefix}:{name}" for name in chunk])
-            found.update({n: v.decode() for n, v in zip(chunk, values, strict=True) if v})
+            found.update({n: text(v) for n, v in zip(chunk, values, strict=True) if v})
         return found
 
     def customer_ids(self) -> list[str]:
         """Return every customer id, sorted."""
-        return sorted(m.decode() for m in self.redis.sscan_iter(f"{self.prefix}:customers"))
+        return sorted(text(m) for m in self.redis.sscan_iter(f"{self.prefix}:customers"))
 
     def export(self, *, batch: int = 500) -> Iterator[Customer]:
         """Yield every customer with the whole contact log, in id order."""
@@ -333,7 +331,7 @@ def _glob_escape(text: str) -> str:
     return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
 
 
-def _found_beside(found: list[Any]) -> tuple[Customer | None, list[bytes | None]]:
+def _found_beside(found: list[Any]) -> tuple[Customer | None, list[bytes | str | None]]:
     """Return (customer or None, the hash's fields) from LOOKUP_BESIDE's reply."""
     return (_customer(found[1:]) if len(found) > 1 else None), found[0]
 

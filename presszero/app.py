@@ -53,7 +53,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     app.json = SafeJSONProvider(app)
     app.session_interface = CookieSessions()
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     app.secret_key = setting_or_data_secret(app.config, "SECRET_KEY", "secret-key")
     app.config.update(

@@ -144,8 +144,11 @@ def describe(customer: Customer, now: datetime) -> str:
     recent = customer.contacts[-10:]
     in_48h = len(customer.contacts_within(timedelta(hours=48), now))
     rows.append(f"  contacts      {len(customer.contacts)} in all, {in_48h} in the last 48 hours")
-    for c in recent:
-        rows.append(f"    {_when(c.at, now)}  {c.channel:<5} {c.outcome:<9} {c.reason}")
+    for contact in recent:
+        rows.append(
+            f"    {_when(contact.at, now)}  {contact.channel:<5} {contact.outcome:<9}"
+            f" {contact.reason}"
+        )
     rows.append(f"  flags         {', '.join(sorted(customer.flags)) or '-'}")
     return "\n".join(rows)
 

@@ -9,7 +9,7 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 
-class GunicornServer(BaseApplication):  # type: ignore[misc]
+class GunicornServer(BaseApplication):
     """Run `factory()` in gunicorn workers with these settings."""
 
     def __init__(self, factory: Callable[[], Any], options: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ from support.twilio_client import Call, first_say, reaches_a_person
 
 from presszero.cli import main
 from presszero.config import ConfigError
-from presszero.context.connect import RedisSettings, RedisSettingsError, is_cluster
+from presszero.context.connect import RedisSettings, RedisSettingsError, is_cluster, text
 from presszero.context.embedded import free_port
 
 SENTINELS = "10.0.0.1:26379, 10.0.0.2:26379"
@@ -127,3 +127,16 @@ def test_an_app_on_a_cluster_that_is_down_starts_and_sends_callers_to_a_person(m
     assert "something went wrong" in first_say(root)
     with pytest.raises(redis.ConnectionError, match="no node of the cluster answers"):
         app.extensions["presszero.store"].redis.ping()
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [(b"cus_1002", "cus_1002"), ("cus_1002", "cus_1002"), ("Zoë".encode(), "Zoë")],
+)
+def test_a_redis_reply_reads_as_text_whether_bytes_or_str(reply: bytes | str, expected: str):
+    assert text(reply) == expected
+
+
+def test_a_reply_that_is_not_text_is_refused_naming_its_type():
+    with pytest.raises(TypeError, match="got int"):
+        text(3)
