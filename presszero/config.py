@@ -17,6 +17,10 @@ DEFAULTS: dict[str, Any] = {
     "PRESSZERO_PUBLIC_URL": "",
     "PRESSZERO_TRUST_PROXY": False,
     "TWILIO_AUTH_TOKEN": "",
+    "TWILIO_ACCOUNT_SID": "",  # AC…: the account whose REST API places and steers calls
+    "TWILIO_API_KEY": "",  # SK…: REST auth by API key instead of the auth token
+    "TWILIO_API_SECRET": "",  # the API key's secret
+    "PRESSZERO_TWILIO_API_URL": "https://api.twilio.com",  # where every REST request goes
     "PRESSZERO_CHAT_LIMITS": "30/60,600/60",  # messages per seconds: per sender, per address
     "PRESSZERO_SUPPORT_PHONE": "",  # the number chat visitors are told to call when chat fails
     "PRESSZERO_AGENT_NUMBER": "",  # Dial target for handoffs; empty: Enqueue to the queue

@@ -61,3 +61,12 @@ def make_app(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Any:
 @pytest.fixture
 def store(redis_client: redis.Redis) -> ContextStore:
     return ContextStore(redis_client, SystemClock())
+
+
+@pytest.fixture
+def twilio_api() -> Iterator[Any]:
+    """Yield a started stand-in for Twilio's REST API; its .config points make_app at it."""
+    from support.twilio_api import TwilioApi
+
+    with TwilioApi() as api:
+        yield api
