@@ -36,21 +36,27 @@ from presszero.voice.blueprint import bp as voice_bp
 from presszero.voice.calls import VoiceLine
 from presszero.voice.twiml import Target
 
-from .config import DEFAULTS, ConfigError, from_environ
+from .config import ConfigError, Settings
 from .flowset import FlowSet
 from .secrets_file import setting_or_data_secret
 from .voice import signature
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Return the presszero WSGI app, configured from defaults, environment, then `config`."""
+    """Return the presszero WSGI app, configured from defaults, environment, then `config`.
+
+    `config` may be Settings already read (`presszero serve` reads them once for its workers).
+    """
     logmask.install()
+    if isinstance(config, Settings):
+        settings = config
+    else:
+        settings = Settings.load(os.environ, config)
+        settings.log_warnings()
     app = Flask(__name__)
     app.request_class = FormRequest
-    app.config.from_mapping(DEFAULTS)
-    app.config.from_mapping(from_environ(os.environ))
-    if config:
-        app.config.from_mapping(config)
+    app.extensions["presszero.settings"] = settings
+    app.config.from_mapping(settings)
     app.json = SafeJSONProvider(app)
     app.session_interface = CookieSessions()
     app.json.sort_keys = False
@@ -192,6 +198,12 @@ def _behind_tls(config: Mapping[str, Any]) -> bool:
     """Return True when the public URL is https (then cookies are sent over TLS only)."""
     public = str(config.get("PRESSZERO_PUBLIC_URL") or "")
     return public.startswith("https://") or bool(config.get("PRESSZERO_SECURE_COOKIES"))
+
+
+def get_settings() -> Settings:
+    """Return the settings the current app started with."""
+    settings: Settings = current_app.extensions["presszero.settings"]
+    return settings
 
 
 def get_store() -> ContextStore:

@@ -22,6 +22,7 @@ from .runtime import open_store, redis_for, settings
 @click.version_option(package_name="presszero")
 def main() -> None:
     """Support automation that never traps a customer."""
+    settings()  # read once, before any command: a bad or unknown variable is reported first
 
 
 @main.command()
@@ -46,7 +47,9 @@ def serve(host: str, port: int, workers: int, demo: bool, dev: bool) -> None:
             with open_store(target) as store:
                 load_demo(store)
         click.echo(f"presszero on http://{host}:{port}  (Redis: {target.describe()})", err=True)
-        app_config = {"REDIS_URL": target.url, "PRESSZERO_DEMO": demo or config["PRESSZERO_DEMO"]}
+        app_config = config.with_overrides(
+            {"REDIS_URL": target.url, "PRESSZERO_DEMO": demo or config["PRESSZERO_DEMO"]}
+        )
         if dev:
             create_app(app_config).run(host=host, port=port, debug=True)
             return

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import difflib
+import logging
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 DEFAULTS: dict[str, Any] = {
     "REDIS_URL": "",  # empty: use the embedded Redis of PRESSZERO_DATA_DIR
@@ -71,3 +77,58 @@ def require(config: Mapping[str, Any], key: str) -> Any:
     if value in (None, ""):
         raise ConfigError(f"{key} is not set")
     return value
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """Return a warning for each PRESSZERO_* variable that is no setting, with the nearest one."""
+    # Compared without the prefix, which every candidate would share.
+    known = {key.removeprefix("PRESSZERO_"): key for key in DEFAULTS}
+    warnings = []
+    for name in sorted(environ):
+        if not name.startswith("PRESSZERO_") or name in DEFAULTS:
+            continue
+        nearest = difflib.get_close_matches(name.removeprefix("PRESSZERO_"), known, n=1)
+        hint = f"did you mean {known[nearest[0]]}?" if nearest else "see presszero/config.py"
+        warnings.append(f"{name} is not a presszero setting; {hint}")
+    return warnings
+
+
+@dataclass(frozen=True, eq=False)
+class Settings(Mapping[str, Any]):
+    """Every setting, read once at start-up: the defaults, the environment, then overrides."""
+
+    mapping: Mapping[str, Any]  # a read-only copy of what it was made with
+    warnings: tuple[str, ...] = ()  # PRESSZERO_* variables that are no setting
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "mapping", MappingProxyType(dict(self.mapping)))
+
+    @classmethod
+    def load(
+        cls, environ: Mapping[str, str], overrides: Mapping[str, Any] | None = None
+    ) -> Settings:
+        """Return the defaults, overlaid with the environment, then with `overrides`."""
+        values = {**DEFAULTS, **from_environ(environ), **(overrides or {})}
+        return cls(values, tuple(unknown_variables(environ)))
+
+    def __getitem__(self, key: str) -> Any:
+        return self.mapping[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.mapping)
+
+    def __len__(self) -> int:
+        return len(self.mapping)
+
+    def require(self, key: str) -> Any:
+        """Return a setting that must be set, or fail naming it."""
+        return require(self, key)
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> Settings:
+        """Return these settings with `overrides` on top (the warnings stay as they were)."""
+        return Settings({**self.mapping, **overrides}, self.warnings)
+
+    def log_warnings(self) -> None:
+        """Log each warning about the environment at WARNING."""
+        for warning in self.warnings:
+            log.warning(warning)

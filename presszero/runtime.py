@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import click
@@ -14,18 +14,31 @@ from presszero.context.connect import REDIS_ERRORS, RedisSettings, RedisSettings
 from presszero.context.embedded import EmbeddedRedisError, embedded_redis
 from presszero.context.store import ContextStore
 
-from .config import DEFAULTS, ConfigError, from_environ
+from .config import ConfigError, Settings
 
 
-def settings() -> dict[str, Any]:
-    """Return the defaults overlaid with the environment."""
+def settings() -> Settings:
+    """Return the command's settings: the defaults overlaid with the environment, read once.
+
+    The first call reads them and says on stderr what the environment sets that is no setting;
+    later calls in the same command return the same object.
+    """
+    context = click.get_current_context(silent=True)
+    root = context.find_root() if context else None
+    if root is not None and isinstance(root.obj, Settings):
+        return root.obj
     try:
-        return {**DEFAULTS, **from_environ(os.environ)}
+        found = Settings.load(os.environ)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    for warning in found.warnings:
+        click.echo(f"presszero: warning: {warning}", err=True)
+    if root is not None:
+        root.obj = found
+    return found
 
 
-def redis_settings(config: dict[str, Any]) -> RedisSettings:
+def redis_settings(config: Mapping[str, Any]) -> RedisSettings:
     """Return the Redis the settings name (REDIS_URL, a cluster, Sentinel), checked."""
     try:
         return RedisSettings.from_config(config)
@@ -34,7 +47,7 @@ def redis_settings(config: dict[str, Any]) -> RedisSettings:
 
 
 @contextlib.contextmanager
-def redis_for(config: dict[str, Any]) -> Iterator[RedisSettings]:
+def redis_for(config: Mapping[str, Any]) -> Iterator[RedisSettings]:
     """Yield the Redis set up, or the data dir's embedded one (started for this block if none)."""
     target = redis_settings(config)
     if target.configured:
