@@ -1,4 +1,4 @@
-"""`presszero agent add` and `presszero chat`."""
+"""`presszero chat`: a visitor's side of a running server, in the terminal."""
 
 from __future__ import annotations
 
@@ -10,35 +10,11 @@ import time
 import click
 import requests
 
-from presszero.context.agents import ROLES, AgentError, AgentStore
 from presszero.context.clock import SystemClock
-from presszero.runtime import open_store, settings
+from presszero.runtime import settings
 from presszero.secrets_file import setting_or_data_secret
 
 from .identity import make_token
-
-
-@click.group("agent")
-def agent() -> None:
-    """Manage the people who take over conversations."""
-
-
-@agent.command("add")
-@click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), default="agent", show_default=True)
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def agent_add(name: str, role: str, password_stdin: bool) -> None:
-    """Create an agent (or a support lead with --role lead), or reset their password."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with open_store() as store:
-        try:
-            made = AgentStore(store.redis).add(name, password, role)
-        except AgentError as exc:
-            raise click.ClickException(str(exc)) from None
-    click.echo(f"{made.role} {made.name} can now sign in at /agent")
 
 
 @click.command("chat")
@@ -52,7 +28,7 @@ def chat(url: str, who: str) -> None:
         metadata["identity"] = make_token(secret, who, SystemClock().now())
     sender = "cli-" + secrets.token_hex(12)
     http = requests.Session()
-    seen = [-1]
+    seen: list[int] = [-1]
     stop = threading.Event()
 
     def send(message: str) -> None:
@@ -77,8 +53,8 @@ def chat(url: str, who: str) -> None:
     def poll() -> None:
         while not stop.wait(2):
             try:
-                data = http.get(f"{url}/chat/poll", params={"sender": sender, "after": seen[0]},
-                                timeout=10).json()  # fmt: skip
+                query: dict[str, str | int] = {"sender": sender, "after": seen[0]}
+                data = http.get(f"{url}/chat/poll", params=query, timeout=10).json()
             except (requests.RequestException, ValueError):
                 continue
             for m in data.get("messages", []):
@@ -99,4 +75,4 @@ def chat(url: str, who: str) -> None:
         stop.set()
 
 
-commands = [agent, chat]
+commands = [chat]

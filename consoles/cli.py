@@ -1,9 +1,20 @@
-"""`presszero report`: what the lead console shows, as a table in the terminal."""
+"""`presszero agent`: the people who answer; `presszero report`: the lead console's figures."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
+from presszero.context.agents import (
+    ROLES,
+    Agent,
+    AgentError,
+    AgentStore,
+    normalise_endpoint,
+    normalise_name,
+    parse_queues,
+)
 from presszero.context.analytics import (
     ESCAPE_REASONS,
     period_ending,
@@ -13,6 +24,106 @@ from presszero.context.analytics import (
 from presszero.context.models import parse_window
 from presszero.flows.language.files import DEFAULT_FLOW
 from presszero.runtime import open_store
+
+
+@click.group("agent")
+def agent() -> None:
+    """Manage the people who answer: accounts, where they answer, their queues and status."""
+
+
+@agent.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), help="agent (the default) or lead.")
+@click.option("--phone", help="Where they answer: +E164, sip:user@host or client:NAME.")
+@click.option("--queues", help="The queues they take, q1,q2 (default: every queue).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def agent_add(
+    name: str, role: str | None, phone: str | None, queues: str | None, password_stdin: bool
+) -> None:
+    """Add an agent, or update one (a password given resets theirs and signs them out)."""
+    with open_store() as store:
+        agents = AgentStore(store.redis)
+        try:
+            normalise_name(name)  # all refused before any password prompt
+            if phone is not None:
+                normalise_endpoint(phone, store.region)
+            taken = parse_queues(queues) if queues is not None else None
+            exists = agents.get(name) is not None
+            password = None
+            if password_stdin:
+                password = sys.stdin.readline().rstrip("\n")
+            elif not exists:
+                password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+            made = agents.add(
+                name,
+                password,
+                role,
+                endpoint=phone,
+                queues=taken,
+                region=store.region,
+                now=store.clock.now(),
+            )
+        except AgentError as exc:
+            raise click.ClickException(str(exc)) from None
+    where = masked(made.endpoint) or "no phone"
+    click.echo(f"{made.role} {made.name}: answers at {where}, takes {queue_list(made)}")
+    if password is not None:
+        click.echo(f"{made.name} can now sign in at /agent")
+
+
+@agent.command("list")
+def agent_list() -> None:
+    """List the agents: role, where they answer (masked), queues, status and since when."""
+    with open_store() as store:
+        everyone = AgentStore(store.redis).everyone()
+    if not everyone:
+        click.echo("no agents yet: add one with `presszero agent add NAME`")
+        return
+    rows = [("NAME", "ROLE", "ANSWERS AT", "QUEUES", "STATUS", "SINCE")]
+    for a in everyone:
+        since = a.since.strftime("%Y-%m-%d %H:%M UTC") if a.since else "-"
+        status = f"busy ({a.busy_with})" if a.status == "busy" else a.status
+        rows.append((a.name, a.role, masked(a.endpoint) or "-", queue_list(a), status, since))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [f"{cell:<{width}}" for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[-1]]))
+
+
+@agent.command("remove")
+@click.argument("name")
+def agent_remove(name: str) -> None:
+    """Remove an agent; their console sessions end at once."""
+    with open_store() as store:
+        removed = AgentStore(store.redis).remove(name)
+    if not removed:
+        raise click.ClickException(f"no agent named {name.strip().lower()!r}")
+    click.echo(f"removed {name.strip().lower()}; their sessions are ended")
+
+
+@agent.command("status")
+@click.argument("name")
+@click.argument("status", type=click.Choice(["available", "away"]))
+def agent_status(name: str, status: str) -> None:
+    """Set an agent available (calls for their queues ring them) or away."""
+    with open_store() as store:
+        try:
+            now = AgentStore(store.redis).set_status(name, status, store.clock.now())
+        except AgentError as exc:
+            raise click.ClickException(str(exc)) from None
+    if now.status == "busy":
+        click.echo(f"{now.name} is busy ({now.busy_with}); {status} when it ends")
+    else:
+        click.echo(f"{now.name} is {now.status}")
+
+
+def masked(endpoint: str) -> str:
+    """Return a phone cut to its last four digits; a sip: or client: address as it is."""
+    return "…" + endpoint[-4:] if endpoint.startswith("+") else endpoint
+
+
+def queue_list(who: Agent) -> str:
+    return ",".join(who.queues) or "all"
 
 
 @click.command("report")
@@ -49,4 +160,4 @@ def report(since: str, flow: str) -> None:
         click.echo(f"  {name:<{width}}  {value}")
 
 
-commands = [report]
+commands = [agent, report]

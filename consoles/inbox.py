@@ -60,6 +60,10 @@ def signed_in(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             name, role = session.get("agent"), session.get("role")
+            epoch = agents().session_epoch(name) if name else None
+            if name and (epoch is None or session.get("epoch") != epoch):
+                session.clear()  # removed, or a new password or role: sign in again
+                name = None
             if not name:
                 if request.path.startswith("/agent/api/"):
                     return jsonify(error="unauthorized", message="sign in first"), 401
@@ -106,6 +110,7 @@ def login() -> Any:
         return render_template("inbox_login.html", error="Wrong name or password."), 401
     session.clear()
     session.update(agent=agent.name, role=agent.role, csrf=secrets.token_urlsafe(32))
+    session["epoch"] = store.session_epoch(agent.name)
     session.permanent = True
     target = request.form.get("next", "")
     if not target.startswith("/") or target.startswith("//"):
@@ -126,7 +131,21 @@ def logout() -> Any:
 @signed_in("agent", "lead")
 def index() -> Any:
     agents().seen(session["agent"], chat().clock.now())
-    return render_template("inbox.html", waiting=handoffs().waiting(), agent=session["agent"])
+    me = agents().get(session["agent"])
+    return render_template(
+        "inbox.html", waiting=handoffs().waiting(), agent=session["agent"], me=me
+    )
+
+
+@bp.post("/status")
+@signed_in("agent", "lead")
+def set_status() -> Any:
+    """Set the signed-in agent available or away (busy is presszero's to set)."""
+    status = request.form.get("status", "")
+    if status not in ("available", "away"):
+        abort(400, "status must be available or away")
+    agents().set_status(session["agent"], status, chat().clock.now())
+    return redirect(url_for("inbox.index"))
 
 
 @bp.get("/api/waiting")

@@ -1,85 +1,312 @@
-"""People who take over: agents and support leads, their passwords and who is online."""
+"""People who take over: agents and leads, where they answer, and whether they are free.
+
+One hash per agent, `pz:{agents}:agent:alex` (name, role, password hash, endpoint, queues,
+status, since, busy_with, after, epoch), the names in `pz:{agents}:all`, and the available
+ones in `pz:{agents}:available`, scored by when they became free (longest idle first). The
+`{agents}` hash tag keeps them in one slot, so a presence change is one script on a cluster too.
+`epoch` is a per-agent nonce a console session carries: a new one (a password reset, a new role,
+a removal) signs out every session that holds the old one.
+"""
 
 from __future__ import annotations
 
-import json
 import re
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-import redis
+from redis.typing import EncodableT, FieldT
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .connect import RedisClient, run_script
+from .phones import PhoneError, normalise_phone
 from .store import PREFIX
 
 ROLES = ("agent", "lead")
+STATUSES = ("available", "away", "busy")  # busy is set by presszero, never by the agent
 ONLINE_SECONDS = 90  # an inbox page that polled this recently counts as an agent at work
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,31}$")
+_QUEUE = re.compile(r"^[a-z][a-z0-9_]*$")  # the flow language's names
+_SIP = re.compile(r"^sip:[^\s@<>\"]+@[a-z0-9.-]+(?::\d{1,5})?(?:;[^\s<>\"]*)?$", re.IGNORECASE)
+_CLIENT = re.compile(r"^client:[A-Za-z0-9_.-]{1,121}$")
 MAX_FAILURES = 5  # sign-in failures per name and address before a pause
 FAILURE_WINDOW = 15 * 60
 
 
 class AgentError(ValueError):
-    """A name, role or password we cannot accept."""
+    """A name, role, password, endpoint or queue we cannot accept, or an unknown agent."""
 
 
 @dataclass(frozen=True, slots=True)
 class Agent:
     name: str
     role: str
+    endpoint: str = ""  # where they answer calls: +E164, sip:URI or client:NAME; "" for none
+    queues: tuple[str, ...] = ()  # the queues they take; () for every queue
+    status: str = "away"  # available, away or busy
+    since: datetime | None = None  # when the status last changed (available: idle since)
+    busy_with: str = ""  # the conversation id, while busy
+    after: str = ""  # while busy: available or away, what they go back to when it ends
+
+    def takes(self, queue: str) -> bool:
+        """Return True when this agent answers `queue`."""
+        return not self.queues or queue in self.queues
+
+
+@dataclass(frozen=True, slots=True)
+class Staffing:
+    """How many agents for a queue are free, on a conversation, or away (for wait estimates)."""
+
+    available: int = 0
+    busy: int = 0
+    away: int = 0
+
+
+def normalise_endpoint(raw: str, region: str = "US") -> str:
+    """Return where an agent answers: a phone in E.164, a sip: URI or a client: name ("" none)."""
+    text = raw.strip()
+    if not text:
+        return ""
+    if text.lower().startswith("sip:"):
+        if not _SIP.match(text):
+            raise AgentError(f"not a SIP address (sip:user@host): {raw!r}")
+        return "sip:" + text[4:]
+    if text.startswith("client:"):
+        if not _CLIENT.match(text):
+            raise AgentError(f"a client: name is letters, digits or _.- characters: {raw!r}")
+        return text
+    try:
+        return normalise_phone(text, region)
+    except PhoneError as exc:
+        raise AgentError(f"{exc} (give +E164, sip:user@host or client:NAME)") from None
+
+
+def parse_queues(raw: str) -> tuple[str, ...]:
+    """Return the queue names in "plans,billing"; () for "" or "all" (every queue)."""
+    names = [q.strip().lower() for q in raw.split(",") if q.strip()]
+    if names == ["all"]:
+        return ()
+    for name in names:
+        if not _QUEUE.match(name) or name == "all":
+            raise AgentError(f"{name!r} is not a queue name (lower case letters, digits and _)")
+    return tuple(dict.fromkeys(names))
+
+
+# Presence changes read and write the hash and the index together, so they are scripts.
+_MARK_BUSY = """
+local h = KEYS[1]
+if redis.call('EXISTS', h) == 0 then return 0 end
+local status = redis.call('HGET', h, 'status')
+if status == 'busy' and redis.call('HGET', h, 'busy_with') == ARGV[1] then return 1 end
+if ARGV[3] == '1' and status ~= 'available' then return 0 end
+local after = status
+if status == 'busy' then after = redis.call('HGET', h, 'after') or 'available' end
+redis.call('HSET', h, 'status', 'busy', 'busy_with', ARGV[1], 'since', ARGV[2], 'after', after)
+redis.call('ZREM', KEYS[2], ARGV[4])
+return 1
+"""
+_MARK_FREE = """
+local h = KEYS[1]
+if redis.call('HGET', h, 'status') ~= 'busy' then return 0 end
+if ARGV[2] ~= '' and redis.call('HGET', h, 'busy_with') ~= ARGV[2] then return 0 end
+local after = redis.call('HGET', h, 'after') or 'available'
+redis.call('HSET', h, 'status', after, 'since', ARGV[1])
+redis.call('HDEL', h, 'busy_with', 'after')
+if after == 'available' then redis.call('ZADD', KEYS[2], ARGV[1], ARGV[3]) end
+return 1
+"""
+_SET_STATUS = """
+local h = KEYS[1]
+if redis.call('EXISTS', h) == 0 then return 0 end
+local status = redis.call('HGET', h, 'status')
+if status == 'busy' then redis.call('HSET', h, 'after', ARGV[1]) return 2 end
+if status == ARGV[1] then return 1 end
+redis.call('HSET', h, 'status', ARGV[1], 'since', ARGV[2])
+if ARGV[1] == 'available' then redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+else redis.call('ZREM', KEYS[2], ARGV[3]) end
+return 1
+"""
 
 
 class AgentStore:
-    """Accounts in Redis; passwords kept only as salted scrypt hashes."""
+    """Accounts and presence in Redis; passwords kept only as salted scrypt hashes."""
 
-    def __init__(self, client: redis.Redis, *, prefix: str = PREFIX) -> None:
+    def __init__(self, client: RedisClient, *, prefix: str = PREFIX) -> None:
         self.redis = client
         self.prefix = prefix
+        self._mark_busy = client.register_script(_MARK_BUSY)
+        self._mark_free = client.register_script(_MARK_FREE)
+        self._set_status = client.register_script(_SET_STATUS)
 
     def _key(self, name: str) -> str:
-        return f"{self.prefix}:agent:{name}"
+        return f"{self.prefix}:{{agents}}:agent:{name}"
+
+    @property
+    def _all(self) -> str:
+        return f"{self.prefix}:{{agents}}:all"
+
+    @property
+    def _available(self) -> str:
+        return f"{self.prefix}:{{agents}}:available"
 
     @property
     def _online(self) -> str:
         return f"{self.prefix}:agents:online"
 
-    def add(self, name: str, password: str, role: str = "agent") -> Agent:
-        """Create or reset an account."""
-        name = name.strip().lower()
-        if not _NAME.match(name):
-            raise AgentError("a name is 1-32 lower-case letters, digits or _.- characters")
-        if role not in ROLES:
+    def add(
+        self,
+        name: str,
+        password: str | None = None,
+        role: str | None = None,
+        *,
+        endpoint: str | None = None,
+        queues: Sequence[str] | None = None,
+        region: str = "US",
+        now: datetime | None = None,
+    ) -> Agent:
+        """Create an agent (away until they say otherwise), or update one; None keeps a field.
+
+        A new password or role ends the agent's sessions. Nothing is written when any field
+        is refused.
+        """
+        name = normalise_name(name)
+        if role is not None and role not in ROLES:
             raise AgentError(f"role must be one of {', '.join(ROLES)}")
-        if len(password) < 10:
+        if password is not None and len(password) < 10:
             raise AgentError("a password needs at least 10 characters")
-        record = {"name": name, "role": role, "password": generate_password_hash(password)}
-        self.redis.set(self._key(name), json.dumps(record))
-        return Agent(name, role)
+        fields: dict[FieldT, EncodableT] = {}
+        if endpoint is not None:
+            fields["endpoint"] = normalise_endpoint(endpoint, region)
+        if queues is not None:
+            fields["queues"] = ",".join(parse_queues(",".join(queues)))
+        old = _decode(self.redis.hgetall(self._key(name)))
+        if not old:
+            if password is None:
+                raise AgentError(f"a new agent needs a password: {name}")
+            at = (now or datetime.now(UTC)).timestamp()
+            fields.update(name=name, role=role or "agent", status="away", since=repr(at))
+        if role is not None and role != old.get("role"):
+            fields["role"] = role
+            fields["epoch"] = secrets.token_hex(8)
+        if password is not None:
+            fields["password"] = generate_password_hash(password)
+            fields["epoch"] = secrets.token_hex(8)
+        if fields:
+            pipe = self.redis.pipeline(transaction=False)  # same slot; no other writer of these
+            pipe.hset(self._key(name), mapping=fields)
+            pipe.sadd(self._all, name)
+            pipe.execute()
+        agent = self.get(name)
+        if agent is None:  # removed while being updated
+            raise AgentError(f"no agent named {name!r}")
+        return agent
 
     def get(self, name: str) -> Agent | None:
-        raw = self.redis.get(self._key(name.strip().lower()))
-        if not raw:
+        """Return the agent with this name, or None."""
+        name = name.strip().lower()
+        if not _NAME.match(name):
             return None
-        record = json.loads(raw)
-        return Agent(record["name"], record["role"])
+        return _agent(_decode(self.redis.hgetall(self._key(name))))
+
+    def everyone(self) -> list[Agent]:
+        """Return every agent, by name."""
+        names = sorted(_text(n) for n in _members(self.redis.smembers(self._all)))
+        return [a for a in self._load(names) if a is not None]
+
+    def remove(self, name: str) -> bool:
+        """Delete the account and end its sessions at once; False when there was none."""
+        name = name.strip().lower()
+        if not _NAME.match(name):
+            return False
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.delete(self._key(name))
+        pipe.srem(self._all, name)
+        pipe.zrem(self._available, name)
+        deleted = pipe.execute()[0]
+        self.redis.zrem(self._online, name)  # another slot on a cluster
+        return bool(deleted)
+
+    def session_epoch(self, name: str) -> str | None:
+        """Return the nonce a live session of this agent must carry, or None (no such agent)."""
+        name = name.strip().lower()
+        if not _NAME.match(name):
+            return None
+        raw = self.redis.hget(self._key(name), "epoch")
+        return _text(raw) if isinstance(raw, bytes | str) else None
 
     def verify(self, name: str, password: str) -> Agent | None:
         """Return the agent if the password is theirs, else None (same cost either way)."""
-        raw = (
-            self.redis.get(self._key(name.strip().lower()))
-            if _NAME.match(name.strip().lower())
-            else None
-        )
-        record = json.loads(raw) if raw else None
-        stored = record["password"] if record else _DUMMY_HASH
-        if not check_password_hash(stored, password) or record is None:
+        name = name.strip().lower()
+        record = _decode(self.redis.hgetall(self._key(name))) if _NAME.match(name) else {}
+        stored = record.get("password") or _DUMMY_HASH
+        if not check_password_hash(stored, password) or not record:
             return None
-        return Agent(record["name"], record["role"])
+        return _agent(record)
+
+    def set_status(self, name: str, status: str, now: datetime) -> Agent:
+        """Set an agent available or away; while busy, it applies when the conversation ends."""
+        if status not in ("available", "away"):
+            raise AgentError("status must be available or away (presszero sets busy)")
+        name = normalise_name(name)
+        found = run_script(
+            self._set_status, [self._key(name), self._available], [status, _ts(now), name]
+        )
+        agent = self.get(name) if found else None
+        if agent is None:
+            raise AgentError(f"no agent named {name!r}")
+        return agent
+
+    def mark_busy(
+        self, name: str, conversation_id: str, now: datetime, *, if_available: bool = False
+    ) -> bool:
+        """Mark the agent on a call or chat; with if_available, only one who was available.
+
+        Return True when they are now busy with `conversation_id` (marking it twice is fine).
+        """
+        name = normalise_name(name)
+        keys = [self._key(name), self._available]
+        args = [conversation_id, _ts(now), "1" if if_available else "0", name]
+        return bool(run_script(self._mark_busy, keys, args))
+
+    def mark_free(self, name: str, now: datetime, *, conversation_id: str = "") -> bool:
+        """End the agent's conversation (only this one, when given): back to what they were.
+
+        That is available (idle from `now`) unless they set away meanwhile or before.
+        """
+        name = normalise_name(name)
+        keys = [self._key(name), self._available]
+        return bool(run_script(self._mark_free, keys, [_ts(now), conversation_id, name]))
+
+    def available_for(self, queue: str, now: datetime) -> list[Agent]:
+        """Return the agents available at `now` who take `queue`, longest idle first."""
+        return self._available_until(queue, now.timestamp())
+
+    def is_available_for(self, queue: str) -> bool:
+        """Return True when anyone who takes `queue` is available."""
+        return bool(self._available_until(queue, "+inf"))
+
+    def _available_until(self, queue: str, until: float | str) -> list[Agent]:
+        names = self.redis.zrangebyscore(self._available, "-inf", until)
+        agents = self._load([_text(n) for n in _members(names)])
+        return [a for a in agents if a is not None and a.status == "available" and a.takes(queue)]
+
+    def staffing(self, queue: str | None = None) -> Staffing:
+        """Count the agents who take `queue` (None: everyone) by status."""
+        found = [a for a in self.everyone() if queue is None or a.takes(queue)]
+        count = {s: sum(a.status == s for a in found) for s in STATUSES}
+        return Staffing(count["available"], count["busy"], count["away"])
+
+    def _load(self, names: Iterable[str]) -> list[Agent | None]:
+        pipe = self.redis.pipeline(transaction=False)
+        for name in names:
+            pipe.hgetall(self._key(name))
+        return [_agent(_decode(reply)) for reply in pipe.execute()]
 
     def throttled(self, name: str, address: str) -> bool:
         """Return True when this name from this address failed too often lately."""
         count = self.redis.get(self._failures(name, address))
-        return int(count or 0) >= MAX_FAILURES
+        return int(_text(count) if isinstance(count, bytes | str) else 0) >= MAX_FAILURES
 
     def failed(self, name: str, address: str) -> None:
         """Count a failed sign-in for this name and address."""
@@ -99,10 +326,56 @@ class AgentStore:
     def online(self, now: datetime) -> list[str]:
         """Return the agents whose inbox was open in the last minute and a half."""
         since = now.timestamp() - ONLINE_SECONDS
-        return [n.decode() for n in self.redis.zrangebyscore(self._online, since, "+inf")]
+        return [_text(n) for n in _members(self.redis.zrangebyscore(self._online, since, "+inf"))]
 
     def gone(self, name: str) -> None:
+        """Note that an agent closed the inbox (signed out)."""
         self.redis.zrem(self._online, name)
+
+
+def normalise_name(name: str) -> str:
+    """Return an agent's name as stored (lower case), or raise AgentError."""
+    name = name.strip().lower()
+    if not _NAME.match(name):
+        raise AgentError("a name is 1-32 lower-case letters, digits or _.- characters")
+    return name
+
+
+def _ts(moment: datetime) -> str:
+    return repr(moment.timestamp())
+
+
+# Redis replies are decoded here and nowhere else (the client may or may not decode them).
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _members(reply: object) -> list[bytes | str]:
+    if not isinstance(reply, list | set):
+        return []
+    return [m for m in reply if isinstance(m, bytes | str)]
+
+
+def _decode(reply: object) -> dict[str, str]:
+    if not isinstance(reply, Mapping):
+        return {}
+    return {_text(k): _text(v) for k, v in reply.items() if isinstance(k, bytes | str)}
+
+
+def _agent(record: Mapping[str, str]) -> Agent | None:
+    if not record.get("name"):
+        return None
+    since = record.get("since")
+    return Agent(
+        name=record["name"],
+        role=record.get("role", "agent"),
+        endpoint=record.get("endpoint", ""),
+        queues=tuple(q for q in record.get("queues", "").split(",") if q),
+        status=record.get("status", "away"),
+        since=datetime.fromtimestamp(float(since), UTC) if since else None,
+        busy_with=record.get("busy_with", ""),
+        after=record.get("after", ""),
+    )
 
 
 _DUMMY_HASH = generate_password_hash("not a real password: timing only")

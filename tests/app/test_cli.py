@@ -9,13 +9,17 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
+from freezegun import freeze_time
 from support.builders import record
 
 from presszero.cli import main
+from presszero.context.agents import AgentStore
 from presszero.context.embedded import free_port
 from presszero.context.store import ContextStore
 
@@ -164,3 +168,120 @@ def test_serve_demo_answers_calls_on_redis_that_other_commands_share(tmp_path: P
         server.send_signal(signal.SIGTERM)
         server.wait(30)
     assert not Path(f"/proc/{redis_pid}").exists()
+
+
+AGENT_PASSWORD = "a long enough password\n"
+
+
+def agent_rows(cli: CliRunner) -> dict[str, list[str]]:
+    listed = cli.invoke(main, ["agent", "list"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert lines[0].split() == ["NAME", "ROLE", "ANSWERS", "AT", "QUEUES", "STATUS", "SINCE"]
+    return {line.split()[0]: line.split()[1:] for line in lines[1:]}
+
+
+@freeze_time("2026-11-23 15:00:00")
+def test_agents_are_added_with_where_they_answer_and_listed_masked(cli: CliRunner):
+    added = cli.invoke(
+        main,
+        ["agent", "add", "Ana", "--phone", "(555) 010-0001", "--queues", "plans,billing",
+         "--password-stdin"],
+        input=AGENT_PASSWORD,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert "agent ana: answers at …0001, takes plans,billing" in added.output
+    assert "ana can now sign in at /agent" in added.output
+    cli.invoke(main, ["agent", "add", "lee", "--role", "lead", "--phone", "client:lee",
+                      "--password-stdin"], input=AGENT_PASSWORD)  # fmt: skip
+    rows = agent_rows(cli)
+    assert rows["ana"] == ["agent", "…0001", "plans,billing", "away", "2026-11-23", "15:00", "UTC"]
+    assert rows["lee"][:4] == ["lead", "client:lee", "all", "away"]
+    assert "5550100001" not in cli.invoke(main, ["agent", "list"]).output
+
+
+def test_readding_an_agent_updates_them_without_asking_for_a_password(cli: CliRunner, redis_client):
+    cli.invoke(main, ["agent", "add", "ana", "--role", "lead", "--password-stdin"],
+               input=AGENT_PASSWORD)  # fmt: skip
+    updated = cli.invoke(main, ["agent", "add", "ana", "--phone", "sip:ana@pbx.example.com",
+                                "--queues", "tech"])  # fmt: skip
+    assert updated.exit_code == 0, updated.output
+    assert "lead ana: answers at sip:ana@pbx.example.com, takes tech" in updated.output
+    assert "sign in" not in updated.output
+    assert AgentStore(redis_client).verify("ana", AGENT_PASSWORD.strip()) is not None
+    assert agent_rows(cli)["ana"][:3] == ["lead", "sip:ana@pbx.example.com", "tech"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--phone", "not a phone"], "Error: not a phone number: 'not a phone'"),
+        (["--queues", "plans,Big Team"], "Error: 'big team' is not a queue name"),
+        (["--password-stdin"], "Error: a password needs at least 10 characters"),
+    ],
+)
+def test_a_bad_agent_update_is_one_line_and_changes_nothing(
+    cli: CliRunner, redis_client, args: list[str], message: str
+):
+    cli.invoke(main, ["agent", "add", "ana", "--phone", "+15550100001", "--password-stdin"],
+               input=AGENT_PASSWORD)  # fmt: skip
+    refused = cli.invoke(main, ["agent", "add", "ana", *args], input="short\n")
+    assert refused.exit_code == 1
+    assert refused.output.startswith(message)
+    assert len(refused.output.strip().splitlines()) == 1
+    kept = AgentStore(redis_client).get("ana")
+    assert kept is not None
+    assert (kept.endpoint, kept.queues) == ("+15550100001", ())
+    assert AgentStore(redis_client).verify("ana", AGENT_PASSWORD.strip()) is not None
+
+
+def test_a_bad_phone_for_a_new_agent_is_refused_before_any_password_prompt(
+    cli: CliRunner, redis_client
+):
+    refused = cli.invoke(main, ["agent", "add", "kim", "--phone", "12"])
+    assert refused.exit_code == 1
+    assert "Password" not in refused.output
+    assert AgentStore(redis_client).get("kim") is None
+
+
+def test_agent_status_and_remove_from_the_command_line(cli: CliRunner, redis_client):
+    cli.invoke(main, ["agent", "add", "ana", "--password-stdin"], input=AGENT_PASSWORD)
+    shown = cli.invoke(main, ["agent", "status", "ana", "available"])
+    assert (shown.exit_code, shown.output) == (0, "ana is available\n")
+    assert agent_rows(cli)["ana"][3] == "available"
+    AgentStore(redis_client).mark_busy("ana", "voice:CA1", datetime.now(UTC))
+    later = cli.invoke(main, ["agent", "status", "ana", "away"])
+    assert later.output == "ana is busy (voice:CA1); away when it ends\n"
+    assert agent_rows(cli)["ana"][3:5] == ["busy", "(voice:CA1)"]
+    assert cli.invoke(main, ["agent", "status", "ana", "busy"]).exit_code == 2  # not a choice
+    removed = cli.invoke(main, ["agent", "remove", "ana"])
+    assert removed.exit_code == 0
+    assert "their sessions are ended" in removed.output
+    assert AgentStore(redis_client).session_epoch("ana") is None
+    assert cli.invoke(main, ["agent", "list"]).output.startswith("no agents yet")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["agent", "remove", "nobody"], "Error: no agent named 'nobody'"),
+        (["agent", "status", "nobody", "away"], "Error: no agent named 'nobody'"),
+        (["agent", "add", "Not A Name", "--password-stdin"], "Error: a name is 1-32"),
+    ],
+)
+def test_agent_mistakes_are_one_clear_line(cli: CliRunner, args: list[str], message: str):
+    result = cli.invoke(main, args, input=AGENT_PASSWORD)
+    assert result.exit_code == 1
+    assert result.output.startswith(message)
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_the_agent_commands_are_registered_once():
+    from presszero.chat import cli as chat_cli
+    from presszero.consoles import cli as consoles_cli
+
+    offered = [c.name for module in (chat_cli, consoles_cli) for c in module.commands]
+    assert offered.count("agent") == 1
+    group = main.commands["agent"]
+    assert isinstance(group, click.Group)
+    assert sorted(group.commands) == ["add", "list", "remove", "status"]

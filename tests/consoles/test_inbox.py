@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,7 +12,7 @@ from support.chat import OPEN, Visitor, agent_online, token_for
 from support.consoles import PASSWORD, csrf_of, signed_in
 
 from presszero.cli import main
-from presszero.context.agents import AgentStore
+from presszero.context.agents import Agent, AgentStore
 from presszero.context.demo import load_demo
 from presszero.context.store import ContextStore
 
@@ -146,3 +147,75 @@ def test_agent_add_creates_an_account_from_the_command_line(redis_url: str, monk
     short = CliRunner().invoke(main, ["agent", "add", "kim", "--password-stdin"], input="short\n")
     assert short.exit_code == 1
     assert "at least 10 characters" in short.output
+
+
+def me(store: ContextStore, name: str = "alex") -> Agent:
+    agent = AgentStore(store.redis).get(name)
+    assert agent is not None, f"no agent {name}"
+    return agent
+
+
+@freeze_time(OPEN)
+def test_an_agent_sets_themselves_available_and_away_from_the_inbox(app: Any, store: ContextStore):
+    agents = AgentStore(store.redis)
+    client, token = signed_in(app)
+    page = client.get("/agent").get_data(as_text=True)
+    assert '<strong id="my-status">away</strong>' in page
+    assert 'name="status" value="available"' in page
+    reply = client.post("/agent/status", data={"csrf": token, "status": "available"})
+    assert reply.status_code == 302
+    assert [a.name for a in agents.available_for("plans", datetime.now(UTC))] == ["alex"]
+    page = client.get("/agent").get_data(as_text=True)
+    assert '<strong id="my-status">available</strong> since 15:00 UTC' in page
+    assert 'name="status" value="away"' in page
+    client.post("/agent/status", data={"csrf": token, "status": "away"})
+    assert me(store).status == "away"
+
+
+def test_the_status_button_needs_the_csrf_token_and_a_status_an_agent_may_set(
+    app: Any, store: ContextStore
+):
+    client, token = signed_in(app)
+    assert client.post("/agent/status", data={"status": "available"}).status_code == 400
+    assert client.post("/agent/status", data={"csrf": token, "status": "busy"}).status_code == 400
+    assert me(store).status == "away"
+
+
+def test_a_busy_agent_sees_what_they_are_busy_with_and_sets_what_comes_after(
+    app: Any, store: ContextStore
+):
+    client, token = signed_in(app)
+    AgentStore(store.redis).mark_busy("alex", "voice:CA1", datetime.now(UTC))
+    page = client.get("/agent").get_data(as_text=True)
+    assert '<strong id="my-status">busy</strong>' in page
+    assert "(then away)" in page  # they were away before the call
+    assert "Set available after this conversation" in page
+    client.post("/agent/status", data={"csrf": token, "status": "available"})
+    assert (me(store).status, me(store).after) == ("busy", "available")
+
+
+@pytest.mark.parametrize("change", ["remove", "new password", "new role"])
+def test_a_removed_or_reset_agent_is_signed_out_on_their_next_request(
+    app: Any, store: ContextStore, change: str
+):
+    agents = AgentStore(store.redis)
+    client, token = signed_in(app)
+    assert client.get("/agent").status_code == 200
+    if change == "remove":
+        agents.remove("alex")
+    elif change == "new password":
+        agents.add("alex", "a brand new password")
+    else:
+        agents.add("alex", role="lead")
+    refused = client.post("/agent/status", data={"csrf": token, "status": "available"})
+    assert refused.status_code == 302
+    assert "/agent/login" in refused.headers["Location"]
+    assert agents.available_for("plans", datetime.now(UTC)) == []
+    assert client.get("/agent").status_code == 302
+    assert client.get("/agent/api/waiting").status_code == 401
+
+
+def test_other_changes_to_an_agent_keep_them_signed_in(app: Any, store: ContextStore):
+    client, _ = signed_in(app)
+    AgentStore(store.redis).add("alex", endpoint="client:alex", queues=["plans"])
+    assert client.get("/agent").status_code == 200
