@@ -22,7 +22,7 @@ from typing import Any
 
 from redis.commands.core import CoreCommands
 
-from .connect import RedisClient, is_cluster, run_script
+from .connect import RedisClient, is_cluster, run_script, text
 from .models import Customer
 from .store import PREFIX, ContextStore, queue_link
 from .stored import customer_from_stored
@@ -35,8 +35,9 @@ KEEP_RESPONSES = 8
 
 # KEYS: the conversation. ARGV: expected turn, state, response, ttl, keep, commands to run
 # first whatever happens (JSON: [[name, arg, ...], ...]), commands to run only if the commit
-# wins (JSON), then optional field/value pairs to set. Returns the new turn, or {winner's
-# response} if we lost the race.
+# wins (JSON), "1" to advance the turn (a customer's turn) or "0" to change the state only
+# (a person took the conversation, or closed it), then optional field/value pairs to set.
+# Returns the next turn, or {winner's response} if we lost the race.
 _COMMIT = """
 local function run(commands)
   for _, command in ipairs(cjson.decode(commands)) do redis.call(unpack(command)) end
@@ -47,22 +48,30 @@ local expected = tonumber(ARGV[1])
 if turn ~= expected then
   return {redis.call('HGET', KEYS[1], 'resp:' .. ARGV[1]) or ''}
 end
-redis.call('HSET', KEYS[1], 'turn', turn + 1, 'state', ARGV[2], 'resp:' .. turn, ARGV[3])
-for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
-local old = turn - tonumber(ARGV[5])
-if old >= 0 then redis.call('HDEL', KEYS[1], 'resp:' .. old) end
+local next = turn
+if ARGV[8] == '1' then
+  next = turn + 1
+  redis.call('HSET', KEYS[1], 'turn', next, 'state', ARGV[2], 'resp:' .. turn, ARGV[3])
+  local old = turn - tonumber(ARGV[5])
+  if old >= 0 then redis.call('HDEL', KEYS[1], 'resp:' .. old) end
+else
+  redis.call('HSET', KEYS[1], 'turn', turn, 'state', ARGV[2])
+end
+for i = 9, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
 run(ARGV[7])
-return turn + 1
+return next
 """
 
 
-class Writes(CoreCommands):  # type: ignore[misc]
+class Writes(CoreCommands):
     """Redis commands written down to be sent with a turn's commit.
 
     Built with redis-py's own command methods (`writes.xadd(...)`, `writes.hincrby(...)`),
     so they take the same arguments as on a client or a pipeline.
     """
+
+    _event_dispatcher: Any = None  # redis-py's clients have one; written-down commands do not
 
     def __init__(self, commands: list[tuple[Any, ...]] | None = None) -> None:
         self.commands: list[tuple[Any, ...]] = commands or []
@@ -168,8 +177,12 @@ class ConversationStore:
         before: Writes | None = None,
         won: Writes | None = None,
         then: Writes | None = None,
+        advance: bool = True,
     ) -> int | str:
         """Commit `turn`: return the next turn number, or the response that won the race.
+
+        With `advance` False the state changes but the turn stays (an event from the agent's
+        side, not an answer to a prompt): the URLs a call was given stay good.
 
         `fields` are set beside the state (e.g. how the conversation has ended so far).
         `before` and `won` may touch the conversation's own keys only (its hash, its
@@ -190,13 +203,16 @@ class ConversationStore:
             extra += ["meta", json.dumps(meta)]
         args = [turn, json.dumps(state), response, TTL_SECONDS, KEEP_RESPONSES]
         first = (before or Writes()).to_json()
+        step = "1" if advance else "0"
         if not self.cluster:
             if_won = Writes(won.commands + then.commands).to_json()
-            return decode_commit(run_script(self._commit, [key], [*args, first, if_won, *extra]))
+            return decode_commit(
+                run_script(self._commit, [key], [*args, first, if_won, step, *extra])
+            )
         # The commit goes first, so its result is the pipeline's first; redis-py's cluster
         # pipeline sends each command to its slot's node and keeps the results in order.
         pipe = self.redis.pipeline(transaction=False)
-        run_script(self._commit, [key], [*args, first, won.to_json(), *extra], pipe)
+        run_script(self._commit, [key], [*args, first, won.to_json(), step, *extra], pipe)
         for command in then.commands:
             pipe.execute_command(*command)
         return decode_commit(pipe.execute()[0])
@@ -204,7 +220,7 @@ class ConversationStore:
     def field(self, channel: str, conversation_id: str, name: str) -> str | None:
         """Return one stored field of a conversation, or None."""
         value = self.redis.hget(self.key(channel, conversation_id), name)
-        return value.decode() if value is not None else None
+        return text(value) if value is not None else None
 
     def drop(self, channel: str, conversation_id: str) -> None:
         """Forget a conversation (it ended, or the customer asked us to)."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import redis
 
-from .connect import RedisClient, is_cluster, mget
+from .connect import RedisClient, is_cluster, mget, text
 from .store import PREFIX, queue_link
 
 STATUSES = ("waiting", "claimed", "resolved", "callback")
@@ -57,7 +57,7 @@ class HandoffStore:
 
     def open_for(self, customer_id: str) -> list[str]:
         """Return the ids of the customer's handoffs not yet resolved."""
-        ids = [i.decode() for i in self.redis.smembers(self.by_customer(customer_id))]
+        ids = [text(i) for i in self.redis.smembers(self.by_customer(customer_id))]
         if not ids:
             return []
         raws = mget(self.redis, [self.key(i) for i in ids])
@@ -112,7 +112,7 @@ class HandoffStore:
 
     def waiting(self, limit: int = 100) -> list[dict[str, Any]]:
         """Return open handoffs, oldest first."""
-        ids = [i.decode() for i in self.redis.zrange(self.index, 0, limit - 1)]
+        ids = [text(i) for i in self.redis.zrange(self.index, 0, limit - 1)]
         if not ids:
             return []
         raws = mget(self.redis, [self.key(i) for i in ids])

@@ -32,13 +32,13 @@ from presszero.flows.engine.actions import (
     End,
     Event,
     Handoff,
-    Prompt,
     Say,
     Voicemail,
 )
 from presszero.flows.language.model import Flow
 from presszero.flows.language.schema import Reader, kind_of
 from presszero.flows.language.yamlsrc import FlowError, YList, YMap, YStr, line_of, read_yaml
+from presszero.flows.render import words
 
 ENDS = ("handoff", "callback", "voicemail", "end", "prompt")
 EXPECT_KEYS = ("hears", "never_hears", "ends_at", "step", "queue", "escape", "outcome")
@@ -228,11 +228,12 @@ def run_scenario(scenario: Scenario, flow: Flow) -> Outcome:
 
 
 def _hear(outcome: Outcome, actions: list[Action]) -> None:
-    for action in actions:
-        if isinstance(action, Say | Prompt):
-            outcome.heard.append(action.text)
-            if _LEAK.search(action.text):
-                outcome.failures.append(f"a placeholder reached the customer: {action.text!r}")
+    """Note what the customer hears, in their channel's words (keys on the phone, buttons
+    in a chat)."""
+    for text in words(outcome.scenario.channel, actions):
+        outcome.heard.append(text)
+        if _LEAK.search(text):
+            outcome.failures.append(f"a placeholder reached the customer: {text!r}")
 
 
 def _judge(outcome: Outcome, step: str, escape: str, actions: list[Action]) -> None:

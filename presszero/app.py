@@ -39,6 +39,7 @@ from presszero.voice.twiml import Target
 from .config import ConfigError, Settings
 from .flowset import FlowSet
 from .secrets_file import setting_or_data_secret
+from .turns import Turns
 from .voice import signature
 
 
@@ -172,10 +173,11 @@ def init_channels(app: Flask, clock: Clock) -> None:
     spool_dir = Path(app.config["PRESSZERO_DATA_DIR"]) / "spool"
     app.extensions["presszero.spool"] = Spool(spool_dir / "voice-status.jsonl")
     app.extensions["presszero.agents"] = agents
+    turns = Turns(store, conversations, handoffs, agents, flows, clock)
+    app.extensions["presszero.turns"] = turns
     app.extensions["presszero.voice"] = VoiceLine(
-        store, conversations, handoffs, flows, clock,
-        Target(dial=app.config["PRESSZERO_AGENT_NUMBER"]),
-    )  # fmt: skip
+        turns, Target(dial=app.config["PRESSZERO_AGENT_NUMBER"])
+    )
     identity_secret = setting_or_data_secret(
         app.config, "PRESSZERO_CHAT_SECRET", "chat-identity-secret"
     )
@@ -184,9 +186,7 @@ def init_channels(app: Flask, clock: Clock) -> None:
     except ValueError as exc:
         raise ConfigError(f"PRESSZERO_CHAT_LIMITS: {exc}") from None
     limiter = RateLimiter(store.redis, per_sender=per_sender, per_address=per_address)
-    app.extensions["presszero.chat"] = ChatService(
-        store, conversations, handoffs, agents, flows, clock, identity_secret, limiter
-    )
+    app.extensions["presszero.chat"] = ChatService(turns, identity_secret, limiter)
     try:
         rules = read_guard(guard_path(app.config))
     except FlowError as exc:

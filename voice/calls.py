@@ -9,29 +9,16 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from presszero import metrics
-from presszero.context.clock import Clock
-from presszero.context.conversations import ConversationStore, Writes
-from presszero.context.events import queue_events
-from presszero.context.handoffs import HandoffStore
-from presszero.context.models import Customer
-from presszero.context.store import ContextStore, UnknownCustomer
-from presszero.flows.engine import step
-from presszero.flows.engine.actions import (
-    Callback,
-    End,
-    Event,
-    Handoff,
-    State,
-    Voicemail,
-    inbox_record,
-)
-from presszero.flowset import FlowSet
-from presszero.voice import twiml
+from presszero.context.store import UnknownCustomer
+from presszero.flows.engine.actions import Action, Event
+from presszero.flows.language.model import Flow
+from presszero.turns import Rendered, TurnInput, Turns
 
+from . import twiml
 from .twiml import Target
 
 log = logging.getLogger(__name__)
@@ -42,10 +29,6 @@ MAX_SPEECH = 500
 FINAL_STATUSES = {"completed", "busy", "no-answer", "failed", "canceled"}
 DIAL_FAILURES = {"busy": "busy", "no-answer": "no_answer", "failed": "failed", "canceled": "failed"}
 LONG_WAIT_SECONDS = 120
-
-
-class TurnConflict(RuntimeError):
-    """A webhook for a turn the call is not at (forged, or from a call we never saw)."""
 
 
 def event_from(form: Mapping[str, str]) -> Event:
@@ -72,35 +55,15 @@ def confidence(raw: str | None) -> float | None:
     return min(max(value, 0.0), 1.0)
 
 
-def outcome_of(actions: tuple[Any, ...]) -> str:
-    """Return how the conversation stands after these actions, as a contact outcome."""
-    for action in actions:
-        if isinstance(action, Handoff):
-            return "handoff"
-        if isinstance(action, Callback | Voicemail):
-            return "callback"
-        if isinstance(action, End):
-            return "resolved" if action.outcome == "resolved" else "abandoned"
-    return ""
-
-
 class VoiceLine:
     """The voice channel's use of the engine, the store and Redis."""
 
-    def __init__(
-        self,
-        store: ContextStore,
-        conversations: ConversationStore,
-        handoffs: HandoffStore,
-        flows: FlowSet,
-        clock: Clock,
-        target: Target,
-    ) -> None:
-        self.store = store
-        self.conversations = conversations
-        self.handoffs = handoffs
-        self.flows = flows
-        self.clock = clock
+    def __init__(self, turns: Turns, target: Target) -> None:
+        self.turns = turns
+        self.store = turns.store
+        self.handoffs = turns.handoffs
+        self.flows = turns.flows
+        self.clock = turns.clock
         self.target = target
 
     @property
@@ -116,14 +79,12 @@ class VoiceLine:
     def incoming(self, form: Mapping[str, str]) -> str:
         """Start the call: look the caller up, greet them, ask the first question."""
         sid, caller = form["CallSid"], form.get("From", "")
-        current, customer = self.conversations.load_beside(
-            self.store, "phone", caller, CHANNEL, sid
-        )
-        if current.replay is not None:
-            return current.replay or self.failsafe()
         meta = {"from": caller, "to": form.get("To", ""), "flow": self.flows.default}
-        event = Event.start(CHANNEL, caller=customer.phones[0] if customer else caller)
-        return self._turn(sid, 0, None, event, customer, meta=meta)
+        given = TurnInput(
+            CHANNEL, sid, Event.start(CHANNEL, caller), turn=0, find=("phone", caller),
+            caller=caller, meta=meta,
+        )  # fmt: skip
+        return self._take(given)
 
     def answer(self, form: Mapping[str, str], turn: int) -> str:
         """Take the caller's answer at a prompt (or their silence)."""
@@ -152,47 +113,21 @@ class VoiceLine:
         return self._next(form["CallSid"], turn, Event.handoff_failed(reason))
 
     def _next(self, sid: str, turn: int, event: Event) -> str:
-        current = self.conversations.load(CHANNEL, sid, turn)
-        if current.replay is not None:
-            return current.replay or self.failsafe()
-        if current.state is None or current.number != turn:
-            raise TurnConflict(f"call {sid} is at turn {current.number}, not {turn}")
-        state = State.from_dict(current.state)
-        return self._turn(sid, turn, state, event, current.customer)
+        return self._take(TurnInput(CHANNEL, sid, event, turn=turn))
 
-    def _turn(
-        self,
-        sid: str,
-        turn: int,
-        state: State | None,
-        event: Event,
-        customer: Customer | None,
-        *,
-        meta: dict[str, Any] | None = None,
-    ) -> str:
-        flow = self.flows.get(state.flow if state else None)
-        now = self.clock.now()
-        result = step(flow, state, event, customer, now)
-        response = twiml.render(
-            result.actions, turn=turn + 1, call=sid, target=self.target, language=flow.language
-        )
-        outcome = outcome_of(result.actions)
-        then = Writes()
-        queue_events(then, CHANNEL, sid, flow.name, result.events, now, started=state is None)
-        for action in result.actions:
-            if isinstance(action, Handoff | Callback | Voicemail):
-                self.handoffs.queue_open(
-                    then, f"{CHANNEL}:{sid}", inbox_record(action, CHANNEL), now
+    def _take(self, given: TurnInput) -> str:
+        """Take the turn and answer with its TwiML (or the answer it got before)."""
+        sid = given.conversation_id
+
+        def render(actions: Sequence[Action], next_turn: int, flow: Flow) -> Rendered:
+            return Rendered(
+                twiml.render(
+                    actions, turn=next_turn, call=sid, target=self.target, language=flow.language
                 )
-        won = self.conversations.commit(
-            CHANNEL, sid, turn, result.state.to_dict(), response,
-            customer=customer if state is None else None,  # the snapshot is taken once
-            meta=meta, fields={"outcome": outcome} if outcome else None, then=then,
-        )  # fmt: skip
-        if isinstance(won, str):  # the same turn was answered by another worker first
-            return won or self.failsafe()
-        metrics.count_turn(CHANNEL, result.events, result.state.escape_reason)
-        return response
+            )
+
+        result = self.turns.take(given, render)
+        return result.response or self.failsafe()
 
     def _mark(self, sid: str, **changes: Any) -> None:
         self.handoffs.update(f"{CHANNEL}:{sid}", self.clock.now(), **changes)
@@ -252,13 +187,13 @@ class VoiceLine:
         sid, call_status = form["CallSid"], form.get("CallStatus", "")
         if call_status not in FINAL_STATUSES:
             return
-        current = self.conversations.load(CHANNEL, sid)
-        outcome = self.conversations.field(CHANNEL, sid, "outcome") or ""
+        current = self.turns.conversations.load(CHANNEL, sid)
+        state = current.state or {}
+        outcome = str(state.get("outcome") or "")
         if call_status != "completed":
             outcome = "missed"
         elif not outcome:
             outcome = "abandoned"
-        state = current.state or {}
         reason = state.get("wanted") or state.get("step") or ""
         customer = current.customer or self.store.lookup_by_phone(form.get("From", ""))
         contact = self.store.new_contact(CHANNEL, outcome, reason=reason, ref=sid, at=at)

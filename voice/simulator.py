@@ -169,7 +169,7 @@ class SimulatedCall:
     def _dial(self, verb: ET.Element, url: str) -> tuple[str | None, str]:
         self.log.ended_with = "dial"
         numbers = [c for c in verb if c.tag in ("Number", "Client", "Sip")]
-        self.log.target = (numbers[0].text if numbers else verb.text or "").strip()
+        self.log.target = ((numbers[0].text if numbers else verb.text) or "").strip()
         self._say(f"  → transfer to {self.log.target}")
         for number in numbers:
             if number.get("url") and self.agent == "answered":

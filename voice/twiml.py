@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from presszero.flows.engine.actions import Action, Callback, End, Handoff, Prompt, Say, Voicemail
+from presszero.flows.render.voice import VOICEMAIL, prompt_words
 
 GATHER_TIMEOUT = 6  # seconds of silence before the engine hears "no input"
 DIAL_TIMEOUT = 25  # seconds an agent's phone rings before we call it no-answer
@@ -62,13 +63,15 @@ def render(
         if isinstance(action, Say):
             pending.append(action.text)
         elif isinstance(action, Prompt):
-            says = "".join(_say(text, language) for text in [*pending, action.text])
+            says = "".join(_say(text, language) for text in [*pending, prompt_words(action)])
             pending = []
             verbs.append(f"{_gather_start(action, next_turn, language)}{says}</Gather>")
             # Twilio calls the action even on silence (actionOnEmptyResult); should it not,
             # the next verb brings the caller back to us as "no input" all the same.
             verbs.append(_redirect(next_turn))
         else:
+            if isinstance(action, Voicemail):
+                pending.append(action.prompt or VOICEMAIL)
             verbs.extend(_say(text, language) for text in pending)
             pending = []
             verbs.append(_ending(action, turn=turn, call=call, target=target))

@@ -12,8 +12,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Literal
 
-EventKind = Literal["start", "digits", "text", "no_input", "handoff_failed", "timeout"]
-Status = Literal["new", "prompt", "handoff", "done"]
+EventKind = Literal[
+    "start", "digits", "text", "no_input", "handoff_failed", "timeout", "taken", "closed"
+]
+# new: nothing said yet; prompt: the bot waits for an answer; handoff: with a person, or
+# waiting for one; message: taking a message for a person; done: over.
+Status = Literal["new", "prompt", "handoff", "message", "done"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,15 +25,17 @@ class Event:
     """Something the customer or the line did; build one with the class methods."""
 
     kind: EventKind
-    value: str = ""  # digits: the keys pressed; text: the words; handoff_failed: why
+    # digits: the keys pressed; text: the words; start: the first words, if the customer
+    # opened with some; handoff_failed: why; taken: the person's name; closed: a note
+    value: str = ""
     confidence: float | None = None  # text from speech: recogniser confidence 0-1; typed: None
-    channel: str = ""  # start: "voice" or "chat"
+    channel: str = ""  # start: "voice" or "chat" (kept for the record; the engine never asks)
     caller: str = ""  # start: the caller's number (E.164) when the channel knows it
 
     @classmethod
-    def start(cls, channel: str = "voice", caller: str = "") -> Event:
-        """Return the event that opens a conversation."""
-        return cls("start", channel=channel, caller=caller)
+    def start(cls, channel: str = "voice", caller: str = "", first: str = "") -> Event:
+        """Return the event that opens a conversation (`first`: words it opened with)."""
+        return cls("start", first, channel=channel, caller=caller)
 
     @classmethod
     def digits(cls, keys: str) -> Event:
@@ -55,6 +61,16 @@ class Event:
     def timeout(cls) -> Event:
         """Return that a wait ran out: at a prompt it is silence, in a queue a long wait."""
         return cls("timeout")
+
+    @classmethod
+    def taken(cls, person: str) -> Event:
+        """Return that a person took the conversation over."""
+        return cls("taken", person)
+
+    @classmethod
+    def closed(cls, note: str = "") -> Event:
+        """Return that the person who had the conversation closed it."""
+        return cls("closed", note)
 
 
 # -- actions --------------------------------------------------------------------------------
@@ -103,23 +119,37 @@ class Say:
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """A menu choice a chat can show as a button (payload is what the button sends)."""
+    """A choice at a prompt: a key on the phone, a button in a chat (payload: what it sends)."""
 
     label: str
     payload: str
     key: str | None = None
 
 
+# What a free answer at a prompt is, for the channel to say how to give it: "" (none),
+# "digits" (an account number ...), "number" (a phone number to call back).
+Entry = Literal["", "digits", "number"]
+
+
 @dataclass(frozen=True, slots=True)
 class Prompt:
+    """A question, its choices and the way out; each channel phrases it in its own words."""
+
     kind: ClassVar[str] = "prompt"
-    text: str
+    text: str  # the question alone: no keys, no "press", no "type"
     step: str
     expects: tuple[str, ...] = ("dtmf", "speech")  # every speech prompt also takes keys
     hints: tuple[str, ...] = ()  # words the recogniser should expect
     options: tuple[Choice, ...] = ()
     max_digits: int | None = 1  # None: keys until # or the timeout
     escape_keys: tuple[str, ...] = ("0",)
+    sorry: str = ""  # said first when asking again ("Sorry, I didn't catch that.")
+    entry: Entry = ""
+    phrased: tuple[tuple[str, str], ...] = ()  # (channel, the whole prompt in its words)
+
+    def words_for(self, channel: str) -> str | None:
+        """Return the prompt the flow wrote for `channel` itself, if it wrote one."""
+        return next((text for name, text in self.phrased if name == channel), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +177,15 @@ class Voicemail:
     queue: str
     reason: str
     summary: Summary
+    prompt: str = ""  # the flow's words; "" lets each channel ask for a message its own way
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """The message the customer left for a person (a chat's typed one)."""
+
+    kind: ClassVar[str] = "message"
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +194,7 @@ class End:
     outcome: str  # resolved or abandoned
 
 
-Action = Say | Prompt | Handoff | Callback | Voicemail | End
+Action = Say | Prompt | Handoff | Callback | Voicemail | Message | End
 
 
 def inbox_record(action: Handoff | Callback | Voicemail, channel: str) -> dict[str, Any]:
@@ -230,6 +269,10 @@ class State:
     why: str = ""  # the same, in words for the agent
     wanted: str = ""  # the reason of a handoff that became a callback or voicemail
     busy: bool = False  # a handoff already failed: no one is free
+    # How it stands as a contact: handoff, callback, resolved or abandoned ("" while the bot
+    # is still talking); the contact log and the inbox read it from here.
+    outcome: str = ""
+    person: str = ""  # who has it, once a person took it over
 
     def to_dict(self) -> dict[str, Any]:
         """Return the state as JSON-ready data (a copy: changing it leaves the state as is)."""

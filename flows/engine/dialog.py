@@ -31,9 +31,11 @@ WHEN_CHOICES = (
     ("afternoon", ("afternoon", "evening", "pm", "later"), (720, 1440)),
 )
 
-WHEN_PROMPT = (
-    "When should we call? As soon as we can, press 1. In the morning, press 2. "
-    "In the afternoon, press 3."
+WHEN_PROMPT = "When should we call?"
+
+# What a customer may open a conversation with that answers nothing yet.
+OPENINGS = frozenset(
+    {"", "hi", "hello", "hey", "/start", "start", "/restart", "good morning", "hiya"}
 )
 
 SORRY = {
@@ -42,6 +44,11 @@ SORRY = {
     "low_confidence": "Sorry, I didn't catch that.",
     "invalid": "Sorry, that doesn't look right.",
 }
+
+
+def is_opening(text: str) -> bool:
+    """Return True for words that only open a conversation ("hi"), not an answer."""
+    return " ".join(text.lower().split()).strip(" .!") in OPENINGS
 
 
 def as_key(text: str) -> str | None:

@@ -22,21 +22,21 @@ from .actions import Action, Callback, FlowEvent, Handoff, Say, State, Voicemail
 from .dialog import callback_time, ends_in, said_when
 from .summary import WHY, build_summary
 
-VOICEMAIL_VOICE = (
-    "Please leave your name, number and a short message after the tone, and we'll call you back."
-)
-VOICEMAIL_CHAT = (
-    "Please leave a message with your name and how to reach you, and we'll get back to you."
-)
-
 
 class Exits:
     """One turn being worked out; the caller's state is copied, never changed."""
 
     def __init__(
-        self, flow: Flow, state: State | None, customer: Customer | None, now: datetime
+        self,
+        flow: Flow,
+        state: State | None,
+        customer: Customer | None,
+        now: datetime,
+        *,
+        staffed: bool = True,
     ) -> None:
         self.flow = flow
+        self.staffed = staffed
         self.state = State() if state is None else state.copy()
         self.customer = customer
         self.now = now
@@ -50,10 +50,6 @@ class Exits:
     @property
     def facts(self) -> Facts:
         return Facts(self.customer, self.now, self.hours.tz, self.hours_text, self.state.answers)
-
-    @property
-    def voice(self) -> bool:
-        return self.state.channel == "voice"
 
     def say(self, text: str) -> None:
         """Add words to say, if there are any."""
@@ -79,13 +75,14 @@ class Exits:
         self.enter(step.escape.handoff)
 
     def handoff(self, step: HandoffStep) -> None:
-        """Hand over to a person, or to the after-hours step when closed or busy."""
-        if not self.open or self.state.busy:
+        """Hand over to a person, or to the after-hours step when closed, busy or unstaffed."""
+        if not self.open or self.state.busy or not self.staffed:
             self.state.wanted = self.state.wanted or step.reason
-            self.fallback("after_hours" if not self.open else "busy")
+            reason = "after_hours" if not self.open else "busy" if self.state.busy else "no_agent"
+            self.fallback(reason)
             return
         self.say(step.say.render(self.facts) if step.say else "")
-        self.state.status = "handoff"
+        self.state.status, self.state.outcome = "handoff", "handoff"
         summary = build_summary(self.state, self.customer, self.now, self.hours.tz, step.reason)
         self.actions.append(Handoff(step.queue, step.reason, summary))
         self.event("handoff", step.id, self.state.escape_reason)
@@ -103,9 +100,7 @@ class Exits:
             )
         else:
             st.busy = True
-            self.say(
-                f"Sorry, no one is free to take your {'call' if self.voice else 'chat'} right now."
-            )
+            self.say("Sorry, no one is free to talk right now.")
         self.event("fallback", st.step, reason)
         target = self.flow.steps.get(self.hours.after_hours)
         if isinstance(target, CallbackStep | VoicemailStep):
@@ -134,7 +129,7 @@ class Exits:
         self.actions.append(
             Callback(step.queue, number, when, format_time(moment), reason, summary)
         )
-        self.state.status, self.state.phase = "done", ""
+        self.state.status, self.state.phase, self.state.outcome = "done", "", "callback"
         self.event("callback", step.id, when)
 
     def callback_anyway(self, step: CallbackStep) -> None:
@@ -145,12 +140,10 @@ class Exits:
             self.voicemail(step.queue, step.reason, "")
 
     def voicemail(self, queue: str, reason: str, text: str) -> None:
-        """Take a message for the queue and end the conversation."""
-        default = VOICEMAIL_VOICE if self.voice else VOICEMAIL_CHAT
-        self.say(text or default)
+        """Ask for a message for the queue (`text`: the flow's words, else the channel's)."""
         summary = build_summary(self.state, self.customer, self.now, self.hours.tz, reason)
-        self.actions.append(Voicemail(queue, self.state.wanted or reason, summary))
-        self.state.status = "done"
+        self.actions.append(Voicemail(queue, self.state.wanted or reason, summary, text))
+        self.state.status, self.state.outcome = "message", "callback"
         self.event("voicemail", self.state.step, reason)
 
     def last_resort(self) -> None:
@@ -167,5 +160,5 @@ class Exits:
             self.state, self.customer, self.now, self.hours.tz, "the flow could not continue"
         )
         self.actions.append(Handoff(queue, "the flow could not continue", summary))
-        self.state.status = "handoff"
+        self.state.status, self.state.outcome = "handoff", "handoff"
         self.event("handoff", self.state.step, "flow_error")

@@ -26,7 +26,7 @@ from presszero.flows.language.model import (
     VoicemailStep,
 )
 
-from .actions import Choice, End, Event, Prompt, State, Turn
+from .actions import Choice, End, Entry, Event, Message, Prompt, State, Turn
 from .dialog import (
     FRUSTRATION,
     SORRY,
@@ -35,6 +35,7 @@ from .dialog import (
     as_key,
     ask_value,
     ends_in,
+    is_opening,
     phone_answer,
     when_answer,
 )
@@ -43,10 +44,21 @@ from .summary import WHY
 
 
 def step(
-    flow: Flow, state: State | None, event: Event, customer: Customer | None, now: datetime
+    flow: Flow,
+    state: State | None,
+    event: Event,
+    customer: Customer | None,
+    now: datetime,
+    *,
+    staffed: bool = True,
 ) -> Turn:
-    """Return the next state, the actions to perform and the analytics events for `event`."""
-    run = _Run(flow, state, customer, now)
+    """Return the next state, the actions to perform and the analytics events for `event`.
+
+    `staffed` says whether a person could take a handoff now (someone is signed in, or a
+    queue can hold the customer until someone is); when not, a handoff becomes the flow's
+    after-hours step, as when no one answers.
+    """
+    run = _Run(flow, state, customer, now, staffed=staffed)
     run.handle(event)
     return Turn(run.state, tuple(run.actions), tuple(run.events))
 
@@ -59,21 +71,37 @@ class _Run(Exits):
         status = self.state.status
         if event.kind == "start" or status == "new":
             self.start(event if event.kind == "start" else Event.start())
-        elif status == "prompt" and event.kind != "handoff_failed":
+        elif event.kind == "taken" and status in ("handoff", "message"):
+            self.state.status, self.state.person = "handoff", event.value
+        elif event.kind == "closed" and status != "done":
+            self.state.status, self.state.outcome = "done", "resolved"
+            self.event("end", self.state.step, "resolved")
+        elif status == "prompt" and event.kind in ("digits", "text", "no_input", "timeout"):
             self.answer(event)
         elif status == "handoff" and event.kind in ("handoff_failed", "timeout"):
             self.fallback(event.value or "timeout")
+        elif status == "message" and event.kind == "text":
+            self.take_message(event.value)
 
     def start(self, event: Event) -> None:
-        """Greet by the first greeting rule that holds and go where it says."""
-        self.state = State(
-            flow=self.flow.name, channel=event.channel or "voice", caller=event.caller
+        """Greet by the first greeting rule that holds and go where it says; words the
+        customer opened with ("my bill", "agent") are their first answer."""
+        self.state = State(flow=self.flow.name, channel=event.channel, caller=event.caller)
+        rule = next(
+            (r for r in self.flow.greeting if r.when is None or r.when.holds(self.facts)), None
         )
-        for rule in self.flow.greeting:
-            if rule.when is None or rule.when.holds(self.facts):
-                self.enter(self.follow(rule, "greeting"))
-                return
-        self.last_resort()
+        if rule is None:
+            self.last_resort()
+            return
+        self.enter(self.follow(rule, "greeting"))
+        if self.state.status == "prompt" and not is_opening(event.value):
+            self.answer(Event.text(event.value))
+
+    def take_message(self, text: str) -> None:
+        """Keep the message the customer left for a person, and thank them."""
+        self.actions.append(Message(text))
+        self.say("Thanks, we've got your message. Someone will get back to you soon.")
+        self.state.status = "done"
 
     def follow(self, rule: Rule, where: str) -> str:
         """Say a matching rule's words and return where it goes; note a context escape."""
@@ -109,7 +137,7 @@ class _Run(Exits):
             elif isinstance(step, MenuStep | AskStep | CallbackStep):
                 self.state.status, self.state.no_match, self.state.no_input = "prompt", 0, 0
                 self.state.phase = "number" if isinstance(step, CallbackStep) else ""
-                self.prompt(step, self.prompt_text(step))
+                self.prompt(step)
                 return
             elif isinstance(step, HandoffStep):
                 self.handoff(step)
@@ -122,45 +150,47 @@ class _Run(Exits):
             elif isinstance(step, EndStep):
                 self.say(step.say.render(self.facts) if step.say else "")
                 self.actions.append(End(step.outcome))
-                self.state.status = "done"
+                self.state.status, self.state.outcome = "done", step.outcome
                 self.event("end", step.id, step.outcome)
                 return
         self.last_resort()
 
     # -- prompts and answers --------------------------------------------------------------
 
-    def prompt_text(self, step: PromptStep) -> str:
-        if not isinstance(step, CallbackStep):
-            return step.prompt.render(self.facts)
-        if self.state.phase == "when":
-            return WHEN_PROMPT
-        number = self.known_number()
-        enter = "enter it now, then press pound" if self.voice else "type it now"
-        if number:
-            return (
-                f"We can call you back on the number ending in {ends_in(number)}. "
-                f"To use it, press 1. For a different number, {enter}."
-            )
-        return f"We can call you back. For the number to call, {enter}."
-
-    def prompt(self, step: PromptStep, text: str) -> None:
+    def prompt(self, step: PromptStep, sorry: str = "") -> None:
+        """Ask the step's question: its words, its choices and what a free answer is."""
         hints: tuple[str, ...] = ()
         options: tuple[Choice, ...] = ()
+        phrased: tuple[tuple[str, str], ...] = ()
         most: int | None = 1
+        entry: Entry = ""
+        if isinstance(step, MenuStep | AskStep):
+            text = step.prompt.render(self.facts)
+            phrased = tuple((c, t.render(self.facts)) for c, t in step.phrased.items())
         if isinstance(step, MenuStep):
             options = tuple(Choice(o.label, o.payload, o.key) for o in step.options)
             hints = self.flow.remember(("hints", step.id), lambda: _menu_hints(self.flow, step))
         elif isinstance(step, AskStep):
             hints, most = step.hints, step.max_length if step.digits else None
+            entry = "digits" if step.digits else ""
         elif self.state.phase == "when":
-            labels = ("As soon as you can", "Morning", "Afternoon")
+            text = WHEN_PROMPT
+            labels = ("As soon as we can", "In the morning", "In the afternoon")
             options = tuple(Choice(label, str(i), str(i)) for i, label in enumerate(labels, 1))
             hints = _hints([cue for _, cues, _ in WHEN_CHOICES for cue in cues])
         else:
-            options = (Choice("Use this number", "1", "1"),) if self.known_number() else ()
-            most = None
-        keys = step.escape.keys
-        self.actions.append(Prompt(text, step.id, ("dtmf", "speech"), hints, options, most, keys))
+            number, most, entry = self.known_number(), None, "number"
+            if number:
+                text = f"We can call you back on the number ending in {ends_in(number)}."
+                options = (Choice("Use this number", "1", "1"),)
+            else:
+                text = "We can call you back."
+        self.actions.append(
+            Prompt(
+                text, step.id, ("dtmf", "speech"), hints, options, most, step.escape.keys,
+                sorry, entry, phrased,
+            )
+        )  # fmt: skip
 
     def answer(self, event: Event) -> None:
         """Read an answer at a prompt: escapes first, then the step itself."""
@@ -238,7 +268,7 @@ class _Run(Exits):
                 return
             self.state.callback_number, self.state.phase = number, "when"
             self.state.no_match = self.state.no_input = 0
-            self.prompt(step, self.prompt_text(step))
+            self.prompt(step)
         else:
             when = when_answer(value)
             if when is None:
@@ -262,13 +292,7 @@ class _Run(Exits):
         ):
             self.escape(step, kind)
             return
-        text = self.prompt_text(step)
-        key = policy.keys[0]
-        if self.voice and f"press {key}" not in text:
-            text = f"{text} For a person, press {key} at any time."
-        elif not self.voice:
-            text = f"{text} To talk to a person, type agent at any time."
-        self.prompt(step, f"{SORRY[sorry or kind]} {text}")
+        self.prompt(step, SORRY[sorry or kind])
 
 
 def _menu_hints(flow: Flow, step: MenuStep) -> tuple[str, ...]:

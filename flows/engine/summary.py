@@ -37,9 +37,7 @@ def build_summary(
         )
         flags = tuple(sorted(customer.flags))
     else:
-        who = (
-            f"Unknown {'caller' if state.channel == 'voice' else 'visitor'} {state.caller}".strip()
-        )
+        who = "Someone we don't know" + (f", on {state.caller}" if state.caller else "")
         phone, plan, recent, flags = state.caller, "", (), ()
     said = tuple(f"{s['step']}: {s['how']} {s['text']!r}" for s in state.said)
     why = state.why or WHY.get(state.escape_reason, "They chose this in the menu.")

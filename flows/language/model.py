@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -12,6 +12,7 @@ from .intents import IntentMatcher
 from .template import Template
 
 END_OUTCOMES = ("resolved", "abandoned")
+CHANNELS = ("voice", "chat")  # the channels a prompt may be phrased for in a flow file
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,8 @@ class MenuStep:
     options: tuple[Option, ...]
     hints: tuple[str, ...]
     escape: EscapePolicy
+    # `prompt: {voice: ..., chat: ...}`: the whole prompt in one channel's own words
+    phrased: Mapping[str, Template] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,7 @@ class AskStep:
     goto_line: int
     hints: tuple[str, ...]
     escape: EscapePolicy
+    phrased: Mapping[str, Template] = field(default_factory=dict)
 
     @property
     def digits(self) -> bool:

@@ -7,6 +7,7 @@ from typing import Any
 
 from .expr import ExprError
 from .model import (
+    CHANNELS,
     END_OUTCOMES,
     AskStep,
     CallbackStep,
@@ -39,12 +40,29 @@ def read_template(
         return None
 
 
+def read_prompt(r: Reader, m: YMap, where: str) -> tuple[Template | None, dict[str, Template]]:
+    """Return a prompt written once (text) or per channel ({text?, voice?, chat?})."""
+    value = m.get("prompt")
+    if not isinstance(value, YMap):
+        return read_template(r, m, "prompt", where), {}
+    at = f"{where}.prompt"
+    p = r.mapping(value, at, m.line_of("prompt"), ("text", *CHANNELS))
+    if p is None:
+        return None, {}
+    phrased = {c: t for c in CHANNELS if (t := read_template(r, p, c, at)) is not None}
+    text = read_template(r, p, "text", at)
+    if text is None and len(phrased) < len(CHANNELS):
+        r.problem(p.line, f"{at} needs 'text', or words for every channel ({', '.join(CHANNELS)})")
+        return None, {}
+    return text or phrased["chat"], phrased
+
+
 def _menu(r: Reader, sid: str, line: int, value: Any, at: int, escape: EscapePolicy) -> Step | None:
     where = f"step '{sid}' menu"
     m = r.mapping(value, where, at, ("prompt", "options", "hints"), ("prompt", "options"))
     if m is None:
         return None
-    prompt = read_template(r, m, "prompt", where)
+    prompt, phrased = read_prompt(r, m, where)
     options: list[Option] = []
     items = m["options"]
     if not isinstance(items, YList):
@@ -73,7 +91,7 @@ def _menu(r: Reader, sid: str, line: int, value: Any, at: int, escape: EscapePol
         if goto:
             options.append(Option(key, intent, goto, label or f"Press {key}", o.line))
     hints = tuple(str(h) for h in r.strings(m, "hints", where))
-    return MenuStep(sid, line, prompt, tuple(options), hints, escape) if prompt else None
+    return MenuStep(sid, line, prompt, tuple(options), hints, escape, phrased) if prompt else None
 
 
 def _ask(r: Reader, sid: str, line: int, value: Any, at: int, escape: EscapePolicy) -> Step | None:
@@ -82,7 +100,7 @@ def _ask(r: Reader, sid: str, line: int, value: Any, at: int, escape: EscapePoli
     m = r.mapping(value, where, at, allowed, ("prompt", "save_as", "goto"))
     if m is None:
         return None
-    prompt = read_template(r, m, "prompt", where)
+    prompt, phrased = read_prompt(r, m, where)
     pattern = r.string(m, "pattern", where, default="digits") or "digits"
     if pattern != "digits":
         try:
@@ -100,8 +118,9 @@ def _ask(r: Reader, sid: str, line: int, value: Any, at: int, escape: EscapePoli
     if prompt is None or not save_as or not goto:
         return None
     return AskStep(
-        sid, line, prompt, pattern, low, high, save_as, goto, m.line_of("goto"), hints, escape
-    )
+        sid, line, prompt, pattern, low, high, save_as, goto, m.line_of("goto"), hints, escape,
+        phrased,
+    )  # fmt: skip
 
 
 def _handoff(r: Reader, sid: str, line: int, value: Any, at: int, _: EscapePolicy) -> Step | None:

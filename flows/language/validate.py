@@ -49,6 +49,7 @@ def validate(flow: Flow) -> list[Problem]:
 
     _references(flow, problem)
     _escapes(flow, problem)
+    _phrasing(flow, problem)
     if not out:
         _graph(flow, problem)
     return sorted(set(out))
@@ -120,6 +121,8 @@ def _templates(flow: Flow) -> list[Template]:
             value = getattr(step, name, None)
             if isinstance(value, Template):
                 found.append(value)
+        if isinstance(step, MenuStep | AskStep):
+            found.extend(step.phrased.values())
         if isinstance(step, BranchStep):
             found.extend(r.say for r in step.rules if r.say)
     return found
@@ -161,6 +164,44 @@ def _escapes(flow: Flow, problem: Report) -> None:
                 f"{where} would take a lone 0 as an answer, but 0 is the escape to a person; "
                 + ("set min_length: 2 or more" if step.digits else "make the pattern reject '0'"),
             )
+
+
+_PRESS = re.compile(r"\bpress(?:ing)?\s+(?:the\s+)?([0-9*#]|[a-z]+)", re.IGNORECASE)
+_KEY_NAMES = {
+    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "star": "*", "pound": "#", "hash": "#",
+}  # fmt: skip
+
+
+def _phrasing(flow: Flow, problem: Report) -> None:
+    """A prompt is a question for every channel: keys are the phone's to add, never chat's."""
+    for step in flow.steps.values():
+        if not isinstance(step, MenuStep | AskStep):
+            continue
+        where = f"step '{step.id}' prompt"
+        chat = step.phrased.get("chat", step.prompt)
+        if re.search(r"\bpress", chat.source, re.IGNORECASE):
+            what = "chat prompt" if "chat" in step.phrased else "prompt is shown in chat too and"
+            problem(
+                chat.line,
+                f"{where}: the {what} says 'press'; write the question only (the phone "
+                "adds the keys from the options) or give prompt: {voice: ..., chat: ...}",
+            )
+        voice = step.phrased.get("voice")
+        if voice is None:
+            continue
+        options = step.options if isinstance(step, MenuStep) else ()
+        keys = {o.key for o in options if o.key}
+        said = {_KEY_NAMES.get(k.lower(), k) for k in _PRESS.findall(voice.source)}
+        for key in sorted(said - keys - set(step.escape.keys) - {"#"}):
+            known = ", ".join(sorted(keys)) or "none"
+            problem(
+                voice.line,
+                f"{where}: the voice prompt says 'press {key}', but no option has key {key} "
+                f"(the options' keys: {known})",
+            )
+        for key in sorted(keys - said):
+            problem(voice.line, f"{where}: the voice prompt never says 'press {key}' for an option")
 
 
 def _policy(flow: Flow, policy: EscapePolicy, where: str, problem: Report) -> None:

@@ -395,7 +395,7 @@ def test_the_first_miss_asks_again_and_the_second_escalates_to_a_person(
     assert second.events[-1]["event"] == "pause"
     entry = handoffs.get("rasa:web-lost")
     assert entry["summary"]["escape"] == "no_match"
-    assert entry["summary"]["who"] == "Unknown visitor"
+    assert entry["summary"]["who"] == "Someone we don't know"
     assert [line["text"] for line in entry["transcript"]] == ["flurb the wozzle", REASK, "wozzle!!"]
 
 

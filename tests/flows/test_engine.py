@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
@@ -33,6 +35,8 @@ from presszero.flows import (
     shipped_flow,
     step,
 )
+from presszero.flows.render.chat import prompt_text
+from presszero.flows.render.voice import prompt_words
 
 FLOW = shipped_flow()
 
@@ -43,7 +47,7 @@ FLOW = shipped_flow()
         ("cus_1001", ["Hi Ana", "billing"], [], "prompt"),
         (
             "cus_1002",
-            ["Hi Dana", "Silver Health plan was cancelled on", "choose a new plan", "press 0"],
+            ["Hi Dana", "Silver Health plan was cancelled on", "choosing a new plan", "press 0"],
             ["welcome to your new plan", "new plan is"],
             "prompt",
         ),
@@ -122,15 +126,22 @@ def test_a_first_miss_apologises_and_repeats_the_prompt_with_the_way_out():
     conversation = talk(FLOW, None, OPEN, Event.text("purple elephants", 0.9))
     prompt = conversation.last[-1]
     assert isinstance(prompt, Prompt)
-    assert prompt.text.startswith("Sorry, I didn't catch that. Say billing")
-    assert "press 0" in prompt.text
+    assert prompt.sorry == "Sorry, I didn't catch that."
+    said = prompt_words(prompt)
+    assert said.startswith(
+        "Sorry, I didn't catch that. What can I help you with? For billing, press 1."
+    )
+    assert said.endswith("For a person, press 0 at any time.")
     assert ("miss", "main", "no_match") in conversation.events
 
 
 def test_a_chat_reprompt_tells_the_visitor_to_type_agent():
     conversation = Conversation(FLOW, None, OPEN).start("chat", "")
     conversation.send(Event.text("purple elephants"))
-    assert "type agent" in conversation.last[-1].text  # type: ignore[union-attr]
+    prompt = conversation.last[-1]
+    assert isinstance(prompt, Prompt)
+    assert "type agent" in prompt_text(prompt)
+    assert "press" not in prompt_text(prompt).lower()
 
 
 def test_a_miss_of_each_kind_together_still_ends_at_a_person_on_the_second():
@@ -254,13 +265,14 @@ def test_out_of_hours_a_flow_can_take_a_voicemail_instead():
     )
     conversation = talk(flow, None, SUNDAY, Event.text("agent", 0.9))
     kinds = [a.kind for a in conversation.last]
-    assert kinds == ["say", "say", "voicemail"]
+    assert kinds == ["say", "voicemail"]
     assert "We're open Monday to Friday, 8 AM to 8 PM" in conversation.last[0].text  # type: ignore[union-attr]
     voicemail = conversation.last[-1]
     assert isinstance(voicemail, Voicemail)
     assert voicemail.reason == "asked for a person"
+    assert voicemail.prompt == "Leave a message after the tone."
     assert conversation.state is not None
-    assert conversation.state.status == "done"
+    assert conversation.state.status == "message"  # the message comes next
 
 
 def test_when_no_one_answers_the_caller_is_offered_a_callback():
@@ -268,7 +280,7 @@ def test_when_no_one_answers_the_caller_is_offered_a_callback():
     assert conversation.state is not None
     assert conversation.state.status == "handoff"
     conversation.send(Event.handoff_failed("no_answer"))
-    assert conversation.last[0] == Say("Sorry, no one is free to take your call right now.")
+    assert conversation.last[0] == Say("Sorry, no one is free to talk right now.")
     assert conversation.last[-1].step == "callback"  # type: ignore[union-attr]
     assert ("fallback", "agent", "no_answer") in conversation.events
     conversation.send(Event.digits("0"))  # nobody is free: escaping still gets a callback
@@ -372,7 +384,7 @@ def test_actions_become_json_for_the_chat_channel():
     assert [o["label"] for o in data[1]["options"]] == [
         "Billing",
         "My plan",
-        "Cancel my plan",
+        "Cancelling my plan",
         "Technical help",
     ]
     assert data[1]["options"][0]["payload"] == "1"
@@ -400,3 +412,18 @@ def test_the_flows_package_imports_no_web_telephony_or_redis_code(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_the_engine_never_asks_which_channel_it_is_in():
+    """The engine decides what is said; only the renderers know a phone from a screen."""
+    engine = Path(step.__code__.co_filename).parent
+    for source in sorted(engine.glob("*.py")):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Compare):
+                named = [
+                    c.value
+                    for c in (node.left, *node.comparators)
+                    if isinstance(c, ast.Constant) and c.value in ("voice", "chat")
+                ]
+                assert not named, f"{source.name}:{node.lineno} tests the channel"

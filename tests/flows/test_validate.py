@@ -23,12 +23,12 @@ MENU_LOOP = """\
         - {key: "2", goto: ping}
   ping:
     menu:
-      prompt: "Press 1 for pong."
+      prompt: "Pong?"
       options:
         - {key: "1", goto: pong}
   pong:
     menu:
-      prompt: "Press 1 for ping."
+      prompt: "Ping?"
       options:
         - {key: "1", goto: ping}
 """

@@ -9,10 +9,11 @@ from pathlib import Path
 from presszero.context.demo import demo_records
 from presszero.context.models import Customer
 from presszero.flows import Event, Flow, State, step
-from presszero.flows.engine.actions import Action, Prompt, Say
+from presszero.flows.engine.actions import Action, Say
 from presszero.flows.language.files import check_file
 from presszero.flows.language.loader import parse_flow
 from presszero.flows.language.yamlsrc import Problem
+from presszero.flows.render import words
 
 OPEN = datetime(2026, 11, 5, 15, 0, tzinfo=UTC)  # Thursday 10:00 in New York
 SUNDAY = datetime(2026, 11, 8, 15, 0, tzinfo=UTC)  # closed all day
@@ -38,7 +39,7 @@ greeting:
 steps:
   main:
     menu:
-      prompt: "For billing, press 1. For a person, press 0."
+      prompt: "What can I help you with?"
       options:
         - {key: "1", intent: billing, goto: billing_info}
   billing_info:
@@ -112,8 +113,9 @@ class Conversation:
         self.send(Event.start(channel, caller))
         return self
 
-    def heard(self) -> str:
-        return " ".join(a.text for a in self.actions if isinstance(a, Say | Prompt))
+    def heard(self, channel: str = "voice") -> str:
+        """Return everything the customer heard (or read, in a chat), in that channel's words."""
+        return " ".join(words(channel, self.actions))
 
     def ended_with(self) -> str:
         final = [a for a in self.last if not isinstance(a, Say)]

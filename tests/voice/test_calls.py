@@ -41,8 +41,8 @@ def call(client: Any, caller: str = "+15550109999") -> Call:
         ("+15550100001", "Hi Ana", "welcome"),
         ("+15550100002", "was cancelled on", "welcome to your new plan"),
         ("+15550100003", "sorry we missed our call", "thanks for your time"),
-        ("+15550100004", "straight to a person", "Say billing"),
-        ("+15550100005", "straight to a person", "Say billing"),
+        ("+15550100004", "straight to a person", "For billing, press 1"),
+        ("+15550100005", "straight to a person", "For billing, press 1"),
         ("+15550109999", "Thanks for getting in touch", "Hi "),
     ],
 )

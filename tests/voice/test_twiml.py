@@ -29,6 +29,7 @@ from presszero.flows.engine.actions import (
     Summary,
     Voicemail,
 )
+from presszero.flows.render.voice import VOICEMAIL, prompt_words
 from presszero.voice import twiml
 from presszero.voice.twiml import Target
 
@@ -62,12 +63,14 @@ def ref_render(
             pending.append(action.text)
         elif isinstance(action, Prompt):
             gather = ref_gather(action, turn, language)
-            for text in [*pending, action.text]:
+            for text in [*pending, prompt_words(action)]:
                 gather.say(text, language=language)
             pending = []
             response.append(gather)
             response.redirect(ref_url("turn", t=turn), method="POST")
         else:
+            if isinstance(action, Voicemail):
+                pending.append(action.prompt or VOICEMAIL)
             ref_say_all(response, pending, language)
             pending = []
             ref_ending(response, action, turn=turn, call=call, target=target, language=language)
@@ -367,8 +370,8 @@ def test_a_menu_prompt_is_written_as_twilio_writes_it():
         ' timeout="6">'
         '<Say language="en-US">Hi Dana &amp; co.</Say>'
         '<Say language="en-US">Press 1 for "billing".</Say>'
-        '<Say language="en-US">Or say &lt;what you need&gt;.</Say>'
-        '</Gather><Redirect method="POST">/voice/turn?t=7</Redirect></Response>'
+        '<Say language="en-US">Or say &lt;what you need&gt;. For a person, press 0 at any time.'
+        '</Say></Gather><Redirect method="POST">/voice/turn?t=7</Redirect></Response>'
     )
 
 

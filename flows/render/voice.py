@@ -1,0 +1,66 @@
+"""The phone's words for what the engine decided: keys to press, pound, the way to a person.
+
+The engine gives a prompt as a question with its choices ("What can I help you with?",
+Billing on 1, My plan on 2); a caller hears "What can I help you with? For billing, press 1.
+For my plan, press 2. For a person, press 0 at any time." A flow may word a prompt for the
+phone itself (`prompt: {voice: ...}`); then only the way to a person is added, if it is not
+already said.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from presszero.flows.engine.actions import Action, Prompt, Say, Voicemail
+
+VOICEMAIL = (
+    "Please leave your name, number and a short message after the tone, and we'll call you back."
+)
+
+
+def prompt_words(prompt: Prompt) -> str:
+    """Return everything a caller hears at a prompt, in order."""
+    own = prompt.words_for("voice")
+    parts = [prompt.sorry] if prompt.sorry else []
+    if own is not None:
+        parts.append(own)
+    else:
+        parts.append(prompt.text)
+        parts.extend(
+            f"For {_lower_first(c.label)}, press {c.key}." for c in prompt.options if c.key
+        )
+        if prompt.entry == "number":
+            parts.append(
+                "For a different number, enter it now, then press pound."
+                if prompt.options
+                else "Enter the number to call, then press pound."
+            )
+        elif prompt.entry == "digits" and "pound" not in prompt.text:
+            parts.append("Then press pound.")
+    said = " ".join(part for part in parts if part)
+    for key in prompt.escape_keys[:1]:
+        if not re.search(rf"\bpress {re.escape(key)}(?![0-9])", said):
+            said = f"{said} For a person, press {key} at any time.".lstrip()
+    return said
+
+
+def _lower_first(label: str) -> str:
+    """Return a label as it reads after "For": "Billing" → "billing", "SMS" and "I" kept."""
+    first = label.split(" ", 1)[0]
+    if not first or first == "I" or first.startswith("I'") or (len(first) > 1 and first.isupper()):
+        return label
+    return label[0].lower() + label[1:]
+
+
+def spoken(actions: Sequence[Action]) -> list[str]:
+    """Return everything a caller hears for a turn's actions, in order."""
+    out: list[str] = []
+    for action in actions:
+        if isinstance(action, Say):
+            out.append(action.text)
+        elif isinstance(action, Prompt):
+            out.append(prompt_words(action))
+        elif isinstance(action, Voicemail):
+            out.append(action.prompt or VOICEMAIL)
+    return out
