@@ -151,3 +151,65 @@ def test_a_copy_of_the_library_can_be_tested_with_a_single_scenario_file(tmp_pat
     result = CliRunner().invoke(run_scenarios, [str(one)])
     assert result.exit_code == 0, result.output
     assert "pass  pressing 0 at the main menu reaches a person" in result.stdout
+
+
+def shipped_copy(tmp_path: Path, old: str, new: str) -> tuple[Path, str]:
+    """Return a copy of the shipped support flow with `old` replaced by `new`."""
+    text = (library_dir() / "support.yaml").read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "support.yaml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path, path.read_text(encoding="utf-8")
+
+
+def test_check_rejects_a_voice_prompt_whose_press_does_not_match_the_options_keys(
+    tmp_path: Path,
+):
+    technical = '      prompt: "What do you need help with?"'
+    wrong = (
+        "      prompt:\n"
+        '        text: "What do you need help with?"\n'
+        '        voice: "For signing in, press 1. For the app, press 2. '
+        'For anything else, press 4."'
+    )
+    path, text = shipped_copy(tmp_path, technical, wrong)
+    result = CliRunner().invoke(check, [str(path)])
+    assert result.exit_code == 1
+    at = f"{path}:{line_no(text, 'For anything else, press 4')}:"
+    assert f"{at} step 'technical' prompt: the voice prompt says 'press 4'" in result.output
+    assert f"{at} step 'technical' prompt: the voice prompt never says 'press 3'" in result.output
+
+
+def test_check_rejects_a_prompt_a_chat_visitor_would_read_press_in(tmp_path: Path):
+    shared = '      prompt: "Would you like to choose a plan with a plan adviser?"'
+    path, text = shipped_copy(tmp_path, shared, shared.replace("?", "? Press 1 for yes."))
+    result = CliRunner().invoke(check, [str(path)])
+    assert result.exit_code == 1
+    line = line_no(text, "Press 1 for yes")
+    assert (
+        f"{path}:{line}: step 'after_prices' prompt: the prompt is shown in chat" in result.output
+    )
+    chat_only = (
+        "      prompt:\n"
+        '        voice: "Is there anything else? For the main menu, press 1. '
+        "If you're all set, press 2.\"\n"
+        '        chat: "Anything else? Press 1 for the menu."'
+    )
+    anything_else = (
+        "      prompt:\n"
+        '        text: "Is there anything else I can help with?"\n'
+        '        voice: "Is there anything else? For the main menu, press 1. '
+        "If you're all set, press 2.\""
+    )
+    path, text = shipped_copy(tmp_path, anything_else, chat_only)
+    result = CliRunner().invoke(check, [str(path)])
+    assert result.exit_code == 1
+    line = line_no(text, "Press 1 for the menu")
+    assert (
+        f"{path}:{line}: step 'anything_else' prompt: the chat prompt says 'press'" in result.output
+    )
+
+
+def test_the_shipped_voice_wording_of_a_prompt_passes_check():
+    result = CliRunner().invoke(check, [str(library_dir() / "support.yaml")])
+    assert result.exit_code == 0, result.output
