@@ -34,6 +34,7 @@ from presszero.guard.rules import read_guard
 from presszero.guard.service import OutboundGuard
 from presszero.voice.blueprint import bp as voice_bp
 from presszero.voice.calls import VoiceLine
+from presszero.voice.rest import TwilioRest
 from presszero.voice.twiml import Target
 
 from .config import ConfigError, Settings
@@ -174,6 +175,10 @@ def init_channels(app: Flask, clock: Clock) -> None:
     app.extensions["presszero.spool"] = Spool(spool_dir / "voice-status.jsonl")
     app.extensions["presszero.agents"] = agents
     turns = Turns(store, conversations, handoffs, agents, flows, clock)
+    try:
+        app.extensions["presszero.twilio"] = TwilioRest(app.config)
+    except ValueError as exc:  # a half-set or malformed Twilio setting, named in the message
+        raise ConfigError(str(exc)) from None
     app.extensions["presszero.turns"] = turns
     app.extensions["presszero.voice"] = VoiceLine(
         turns, Target(dial=app.config["PRESSZERO_AGENT_NUMBER"])

@@ -30,6 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "PRESSZERO_CHAT_LIMITS": "30/60,600/60",  # messages per seconds: per sender, per address
     "PRESSZERO_SUPPORT_PHONE": "",  # the number chat visitors are told to call when chat fails
     "PRESSZERO_AGENT_NUMBER": "",  # Dial target for handoffs; empty: Enqueue to the queue
+    "PRESSZERO_CALLER_ID": "",  # the line's own number (E.164): what callbacks call from
+    "PRESSZERO_TWIML_APP_SID": "",  # AP…: the TwiML app browser agents' calls go through
+    "PRESSZERO_TASKROUTER_WORKFLOW_SID": "",  # WW…: hand callers to Flex (TaskRouter) instead
     "PRESSZERO_FLOWS": "",  # a flow file or folder; empty: the shipped flows
     "PRESSZERO_FLOW": "support",  # the flow a new call or chat starts in
     "SECRET_KEY": "",  # signs console sessions; empty: a secret kept in the data dir

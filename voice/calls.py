@@ -19,6 +19,7 @@ from presszero.flows.language.model import Flow
 from presszero.turns import Rendered, TurnInput, Turns
 
 from . import twiml
+from .whisper import whisper_text
 from .twiml import Target
 
 log = logging.getLogger(__name__)
@@ -205,21 +206,6 @@ class VoiceLine:
             except UnknownCustomer:  # forgotten mid-call: keep the record unattributed
                 pass
         self.store.record_unattributed(form.get("From", ""), contact)
-
-
-def whisper_text(summary: Mapping[str, Any]) -> str:
-    """Return the few words an agent hears before the caller is put through."""
-    if not summary:
-        return "Incoming support call."
-    parts = [str(summary.get("who") or "A caller")]
-    if summary.get("plan"):
-        parts.append(f"plan {summary['plan']}")
-    if summary.get("why"):
-        parts.append(str(summary["why"]).rstrip("."))
-    said = summary.get("said") or []
-    if said:
-        parts.append(f"last said {said[-1]}")
-    return ". ".join(parts) + "."
 
 
 def _int(raw: str | None, default: int) -> int:

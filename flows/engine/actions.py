@@ -93,6 +93,10 @@ class Summary:
     escape: str | None  # the escape code (key0, agent_intent, no_match, ...), if any
     channel: str
     step: str  # the last step the customer answered at (or the step reached, if none)
+    # Their situation in plain words, most pressing first ("their plan was cancelled by us
+    # 3 days ago", "we missed a call we had booked with them yesterday")
+    situation: tuple[str, ...] = ()
+    told: tuple[str, ...] = ()  # what they told the bot, retold ('chose billing', 'said "..."')
 
     def to_dict(self) -> dict[str, Any]:
         """Return the summary as JSON-ready data."""
@@ -101,6 +105,7 @@ class Summary:
     def to_text(self) -> str:
         """Return the summary as short lines for an agent's screen."""
         rows = [f"Who: {self.who}", f"Why: {self.why}", f"Reason: {self.reason}"]
+        rows.extend(f"Situation: {s}" for s in self.situation)
         if self.plan:
             rows.append(f"Plan: {self.plan}")
         if self.flags:

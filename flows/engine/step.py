@@ -111,7 +111,7 @@ class _Run(Exits):
             self.flow.steps.get(rule.goto), HandoffStep
         ):
             self.state.escape_reason = "context_rule"
-            self.state.why = f"{WHY['context_rule']} ({rule.when.source})"
+            self.state.why = WHY["context_rule"]
             self.event("escape", where, "context_rule")
         return rule.goto
 
@@ -249,6 +249,8 @@ class _Run(Exits):
             named = {value.strip().lower(), intent} if from_text else set()
             for option in step.options:
                 if (key is not None and option.key == key) or option.intent in named - {None}:
+                    if self.state.said:
+                        self.state.said[-1]["chose"] = option.label
                     self.enter(option.goto)
                     return
             self.miss(step, "no_match")

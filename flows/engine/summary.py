@@ -36,7 +36,9 @@ def build_summary(
             for c in reversed(customer.contacts_within(RECENT, now)[-5:])
         )
         flags = tuple(sorted(customer.flags))
+        situation = situation_of(customer, now, tz)
     else:
+        situation = ()
         who = "Someone we don't know" + (f", on {state.caller}" if state.caller else "")
         phone, plan, recent, flags = state.caller, "", (), ()
     said = tuple(f"{s['step']}: {s['how']} {s['text']!r}" for s in state.said)
@@ -55,7 +57,59 @@ def build_summary(
         escape=state.escape_reason or None,
         channel=state.channel,
         step=state.said[-1]["step"] if state.said else state.step,
+        situation=situation,
+        told=told_of(state),
     )
+
+
+def told_of(state: State) -> tuple[str, ...]:
+    """Return what the customer told the bot, as a person would retell it."""
+    out: list[str] = []
+    for said in state.said:
+        if said.get("chose"):
+            out.append(f"chose {said['chose'][:1].lower()}{said['chose'][1:]}")
+        elif said["how"] != "pressed":
+            out.append(f'{"said" if said["how"] == "said" else "wrote"} "{said["text"]}"')
+    for name, value in state.answers.items():
+        out.append(f"gave their {name.replace('_', ' ')}, {value}")
+    return tuple(out)
+
+
+def situation_of(customer: Customer, now: datetime, tz: tzinfo) -> tuple[str, ...]:
+    """Return what a person should know of the customer's situation, in plain words."""
+    out: list[str] = []
+    if customer.has_flag("vip"):
+        out.append("they are a VIP customer")
+    missed = customer.missed_appointments_since(now - RECENT, now)
+    if missed:
+        out.append(f"we missed a call we had booked with them {ago(missed[-1].at, now, tz)}")
+    recent = customer.contacts_within(timedelta(hours=48), now)
+    if len(recent) >= 2:
+        out.append(
+            f"their {ORDINALS.get(len(recent) + 1, f'{len(recent) + 1}th')} contact in two days"
+        )
+    cancelled = customer.cancelled_within(RECENT, now)
+    if cancelled is not None:
+        by = "by us" if cancelled.by == "company" else "at their request"
+        why = f" ({cancelled.reason})" if cancelled.reason else ""
+        plan = cancelled.plan or "plan"
+        out.append(f"their {plan} plan was cancelled {by} {ago(cancelled.at, now, tz)}{why}")
+    elif customer.plan.status not in ("active", "none") and customer.plan.name:
+        out.append(f"their {customer.plan.name} plan is {customer.plan.status}")
+    return tuple(out)
+
+
+ORDINALS = {3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}
+
+
+def ago(moment: datetime, now: datetime, tz: tzinfo) -> str:
+    """Return when `moment` was, as a person says it: "today", "yesterday", "3 days ago"."""
+    days = (now.astimezone(tz).date() - moment.astimezone(tz).date()).days
+    if days <= 0:
+        return "today"
+    if days == 1:
+        return "yesterday"
+    return f"{days} days ago"
 
 
 def _contact_line(at: datetime, channel: str, reason: str, outcome: str, tz: tzinfo) -> str:

@@ -331,7 +331,12 @@ def test_the_state_round_trips_through_json_and_any_worker_can_take_the_next_tur
     restored = State.from_json(wire)
     assert restored == second.state
     assert json.loads(wire)["said"] == [
-        {"step": "after_cancellation", "how": "said", "text": "new plan"}
+        {
+            "step": "after_cancellation",
+            "how": "said",
+            "text": "new plan",
+            "chose": "Choosing a new plan",
+        }
     ]
     from_memory = step(FLOW, second.state, Event.digits("2"), dana, OPEN)
     from_json = step(FLOW, restored, Event.digits("2"), dana, OPEN)
