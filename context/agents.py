@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from redis.typing import EncodableT, FieldT
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -154,6 +155,17 @@ class AgentStore:
     def _online(self) -> str:
         return f"{self.prefix}:agents:online"
 
+    @property
+    def _endpoints(self) -> str:
+        """A hash of endpoint → agent name: who is calling when an agent calls the line."""
+        return f"{self.prefix}:{{agents}}:endpoints"
+
+    def queue_who_has(self, pipe: Any, endpoint: str) -> Callable[[list[Any]], str | None]:
+        """Queue the look-up of the agent whose endpoint this is; return what reads it."""
+        at = len(pipe)
+        pipe.hget(self._endpoints, endpoint)
+        return lambda replies: _text(replies[at]) if replies[at] else None
+
     def add(
         self,
         name: str,
@@ -196,6 +208,11 @@ class AgentStore:
             pipe = self.redis.pipeline(transaction=False)  # same slot; no other writer of these
             pipe.hset(self._key(name), mapping=fields)
             pipe.sadd(self._all, name)
+            if "endpoint" in fields:
+                if old.get("endpoint"):
+                    pipe.hdel(self._endpoints, old["endpoint"])
+                if fields["endpoint"]:
+                    pipe.hset(self._endpoints, str(fields["endpoint"]), name)
             pipe.execute()
         agent = self.get(name)
         if agent is None:  # removed while being updated
@@ -219,9 +236,12 @@ class AgentStore:
         name = name.strip().lower()
         if not _NAME.match(name):
             return False
+        endpoint = self.redis.hget(self._key(name), "endpoint")
         pipe = self.redis.pipeline(transaction=False)
         pipe.delete(self._key(name))
         pipe.srem(self._all, name)
+        if endpoint:
+            pipe.hdel(self._endpoints, _text(endpoint))
         pipe.zrem(self._available, name)
         deleted = pipe.execute()[0]
         self.redis.zrem(self._online, name)  # another slot on a cluster

@@ -17,7 +17,13 @@ import redis
 from .connect import RedisClient, is_cluster, mget, text
 from .store import PREFIX, queue_link
 
-STATUSES = ("waiting", "claimed", "resolved", "callback")
+# waiting: for a person; claimed: a person took it (a chat) or is being connected (a call);
+# connected: a person is talking with them; callback: a person owes them a call (or a reply);
+# resolved: done; abandoned: they left before anyone answered (hung up in the queue).
+STATUSES = ("waiting", "claimed", "connected", "callback", "resolved", "abandoned")
+CLOSED = ("resolved", "abandoned")
+TAKEN = ("claimed", "connected")
+HANDLE_TIMES = 50  # recent handle times kept per queue, for honest wait estimates
 KEEP_SECONDS = 30 * 24 * 3600  # resolved handoffs stay readable for a month
 
 
@@ -90,7 +96,7 @@ class HandoffStore:
                     record = {**json.loads(raw), **changes, "updated_at": _iso(now)}
                     pipe.multi()
                     pipe.set(key, json.dumps(record, default=str))
-                    if record.get("status") == "resolved":
+                    if record.get("status") in CLOSED:
                         pipe.expire(key, KEEP_SECONDS)
                         if not self.cluster:
                             self._queue_unlist(pipe, handoff_id, record)
@@ -98,14 +104,14 @@ class HandoffStore:
                     break
                 except redis.WatchError:
                     continue
-        if self.cluster and record.get("status") == "resolved":
+        if self.cluster and record.get("status") in CLOSED:
             tidy = self.redis.pipeline(transaction=False)
             self._queue_unlist(tidy, handoff_id, record)
             tidy.execute()
         return record
 
     def _queue_unlist(self, pipe: Any, handoff_id: str, record: Mapping[str, Any]) -> None:
-        """Queue the removal of a resolved handoff from the waiting list and its customer's."""
+        """Queue the removal of a closed handoff from the waiting list and its customer's."""
         pipe.zrem(self.index, handoff_id)
         if record.get("customer_id"):
             pipe.srem(self.by_customer(record["customer_id"]), handoff_id)
@@ -117,6 +123,71 @@ class HandoffStore:
             return []
         raws = mget(self.redis, [self.key(i) for i in ids])
         return [json.loads(r) for r in raws if r]
+
+    def claim(
+        self, handoff_id: str, agent: str, now: datetime, *, status: str = "claimed"
+    ) -> tuple[bool, dict[str, Any] | None]:
+        """Give the conversation to `agent` unless another person has it or it is over.
+
+        Return whether they got it, and the record as it now stands (its `agent` says who
+        has it when they did not).
+        """
+        key = self.key(handoff_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    if not raw:
+                        return False, None
+                    record: dict[str, Any] = json.loads(raw)
+                    holder = record.get("agent")
+                    taken = record.get("status") in TAKEN and holder and holder != agent
+                    if taken or record.get("status") in CLOSED:
+                        pipe.unwatch()
+                        return False, record
+                    record.update(status=status, agent=agent, updated_at=_iso(now))
+                    record.setdefault("claimed_at", _iso(now))
+                    pipe.multi()
+                    pipe.set(key, json.dumps(record, default=str))
+                    pipe.execute()
+                    return True, record
+                except redis.WatchError:
+                    continue
+
+    def position(self, handoff_id: str) -> int | None:
+        """Return the place in line among people still waiting in the same channel and queue
+        (1: next), or None when this one is not waiting."""
+        rank = self.redis.zrank(self.index, handoff_id)
+        if not isinstance(rank, int):
+            return None
+        ids = [text(i) for i in self.redis.zrange(self.index, 0, rank)]
+        records = [json.loads(r) for r in mget(self.redis, [self.key(i) for i in ids]) if r]
+        mine = next((r for r in records if r.get("id") == handoff_id), None)
+        if mine is None or mine.get("status") != "waiting":
+            return None
+        same = [
+            r for r in records
+            if r.get("status") == "waiting"
+            and r.get("channel") == mine.get("channel")
+            and r.get("queue") == mine.get("queue")
+        ]  # fmt: skip
+        return len(same)
+
+    def handle_time_key(self, queue: str) -> str:
+        return f"{self.prefix}:handle:{queue}"
+
+    def record_handle_time(self, queue: str, seconds: int) -> None:
+        """Keep how long a person spent on a conversation of `queue` (for wait estimates)."""
+        key = self.handle_time_key(queue)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.lpush(key, max(int(seconds), 0))
+        pipe.ltrim(key, 0, HANDLE_TIMES - 1)
+        pipe.execute()
+
+    def handle_times(self, queue: str) -> list[int]:
+        """Return the recent handle times of `queue`, newest first, in seconds."""
+        return [int(text(v)) for v in self.redis.lrange(self.handle_time_key(queue), 0, -1)]
 
 
 def _iso(moment: datetime) -> str:

@@ -34,6 +34,7 @@ from presszero.guard.rules import read_guard
 from presszero.guard.service import OutboundGuard
 from presszero.voice.blueprint import bp as voice_bp
 from presszero.voice.calls import VoiceLine
+from presszero.voice.desk import CallDesk
 from presszero.voice.rest import TwilioRest
 from presszero.voice.twiml import Target
 
@@ -180,9 +181,12 @@ def init_channels(app: Flask, clock: Clock) -> None:
     except ValueError as exc:  # a half-set or malformed Twilio setting, named in the message
         raise ConfigError(str(exc)) from None
     app.extensions["presszero.turns"] = turns
-    app.extensions["presszero.voice"] = VoiceLine(
-        turns, Target(dial=app.config["PRESSZERO_AGENT_NUMBER"])
+    target = Target(
+        dial=app.config["PRESSZERO_AGENT_NUMBER"],
+        workflow=app.config["PRESSZERO_TASKROUTER_WORKFLOW_SID"],
     )
+    desk = CallDesk(turns, app.extensions["presszero.twilio"], target)
+    app.extensions["presszero.voice"] = VoiceLine(turns, desk)
     identity_secret = setting_or_data_secret(
         app.config, "PRESSZERO_CHAT_SECRET", "chat-identity-secret"
     )

@@ -98,7 +98,8 @@ def queue_result() -> Response:
 
 @bp.post("/wait")
 def wait() -> Response:
-    return twiml(line().wait(request.form, request.args.get("call", "")))
+    args = request.args
+    return twiml(line().wait(request.form, args.get("call", ""), args.get("queue", "")))
 
 
 @bp.post("/wait-choice")
@@ -108,7 +109,20 @@ def wait_choice() -> Response:
 
 @bp.post("/whisper")
 def whisper() -> Response:
-    return twiml(line().whisper(request.args.get("call", "")))
+    args = request.args
+    return twiml(line().whisper(args.get("call", ""), args.get("agent", "")))
+
+
+@bp.post("/connect")
+def connect() -> Response:
+    """A waiting caller an agent answered from the inbox: ring that agent."""
+    return twiml(line().desk.connect(request.args.get("call", ""), request.args.get("agent", "")))
+
+
+@bp.post("/agent-done")
+def agent_done() -> Response:
+    """An agent's own call took a caller from the queue, and that is over."""
+    return twiml(line().desk.agent_done(request.form, request.args.get("agent", "")))
 
 
 @bp.post("/recorded")

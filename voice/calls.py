@@ -9,18 +9,17 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from presszero import metrics
 from presszero.context.store import UnknownCustomer
 from presszero.flows.engine.actions import Action, Event
 from presszero.flows.language.model import Flow
-from presszero.turns import Rendered, TurnInput, Turns
+from presszero.turns import AlsoRead, Rendered, TurnInput, Turns
 
 from . import twiml
-from .whisper import whisper_text
-from .twiml import Target
+from .desk import CallDesk
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +28,6 @@ MAX_DIGITS = 64
 MAX_SPEECH = 500
 FINAL_STATUSES = {"completed", "busy", "no-answer", "failed", "canceled"}
 DIAL_FAILURES = {"busy": "busy", "no-answer": "no_answer", "failed": "failed", "canceled": "failed"}
-LONG_WAIT_SECONDS = 120
 
 
 def event_from(form: Mapping[str, str]) -> Event:
@@ -56,16 +54,25 @@ def confidence(raw: str | None) -> float | None:
     return min(max(value, 0.0), 1.0)
 
 
+class AgentCalling(Exception):
+    """The caller is an agent, on their registered phone (not a customer)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
 class VoiceLine:
     """The voice channel's use of the engine, the store and Redis."""
 
-    def __init__(self, turns: Turns, target: Target) -> None:
+    def __init__(self, turns: Turns, desk: CallDesk) -> None:
         self.turns = turns
+        self.desk = desk
         self.store = turns.store
         self.handoffs = turns.handoffs
         self.flows = turns.flows
         self.clock = turns.clock
-        self.target = target
+        self.target = desk.target
 
     @property
     def language(self) -> str:
@@ -78,56 +85,75 @@ class VoiceLine:
     # -- turns ----------------------------------------------------------------------------
 
     def incoming(self, form: Mapping[str, str]) -> str:
-        """Start the call: look the caller up, greet them, ask the first question."""
+        """Start the call: look the caller up, greet them, ask the first question. An agent
+        calling from their own phone is put through to the next caller waiting for them."""
         sid, caller = form["CallSid"], form.get("From", "")
         meta = {"from": caller, "to": form.get("To", ""), "flow": self.flows.default}
         given = TurnInput(
             CHANNEL, sid, Event.start(CHANNEL, caller), turn=0, find=("phone", caller),
             caller=caller, meta=meta,
         )  # fmt: skip
-        return self._take(given)
+
+        def an_agent(pipe: Any) -> Callable[[list[Any]], None]:
+            """In the same round trip: is this an agent calling from their own phone?"""
+            read = self.turns.agents.queue_who_has(pipe, caller)
+
+            def check(replies: list[Any]) -> None:
+                name = read(replies)
+                if name:
+                    raise AgentCalling(name)
+
+            return check
+
+        try:
+            return self._take(given, also=an_agent if caller else None)
+        except AgentCalling as calling:
+            agent = self.turns.agents.get(calling.name)
+            if agent is None:  # removed a moment ago: a caller like any other
+                return self._take(given)
+            return self.desk.agent_calls_in(sid, agent)
 
     def answer(self, form: Mapping[str, str], turn: int) -> str:
         """Take the caller's answer at a prompt (or their silence)."""
         return self._next(form["CallSid"], turn, event_from(form))
 
     def dial_status(self, form: Mapping[str, str], turn: int) -> str:
-        """After the agent's leg: done if they talked, else offer a callback or voicemail."""
+        """After the agents' leg: done if they talked, else back in line (or, for a fixed
+        line, the flow's callback or voicemail)."""
+        done = self.desk.dial_ended(form, turn)
+        if done is not None:
+            return done
         status = form.get("DialCallStatus", "")
-        if status == "completed":
-            self._mark(form["CallSid"], status="connected")
-            return twiml.goodbye("Thanks for calling. Goodbye.", self.language)
         return self._next(
             form["CallSid"], turn, Event.handoff_failed(DIAL_FAILURES.get(status, "failed"))
         )
 
     def queue_result(self, form: Mapping[str, str], turn: int) -> str:
         """After the queue: the caller was bridged, hung up, asked for a callback, or it failed."""
-        result = form.get("QueueResult", "")
-        if result in ("bridged", "bridging-in-process"):
-            self._mark(form["CallSid"], status="connected")
+        if form.get("QueueResult") in ("bridged", "bridging-in-process"):
             metrics.QUEUE_WAIT.labels(CHANNEL).observe(_int(form.get("QueueTime"), 0))
-            return twiml.goodbye("Thanks for calling. Goodbye.", self.language)
-        if result == "hangup":
-            return twiml.speak([], self.language)
-        reason = "long_wait" if result == "leave" else "queue_failed"
+        done = self.desk.queue_ended(form)
+        if done is not None:
+            return done
+        reason = "long_wait" if form.get("QueueResult") == "leave" else "queue_failed"
         return self._next(form["CallSid"], turn, Event.handoff_failed(reason))
 
     def _next(self, sid: str, turn: int, event: Event) -> str:
         return self._take(TurnInput(CHANNEL, sid, event, turn=turn))
 
-    def _take(self, given: TurnInput) -> str:
+    def _take(self, given: TurnInput, also: AlsoRead | None = None) -> str:
         """Take the turn and answer with its TwiML (or the answer it got before)."""
         sid = given.conversation_id
 
         def render(actions: Sequence[Action], next_turn: int, flow: Flow) -> Rendered:
+            target = self.desk.target_for(actions)
             return Rendered(
                 twiml.render(
-                    actions, turn=next_turn, call=sid, target=self.target, language=flow.language
+                    actions, turn=next_turn, call=sid, target=target, language=flow.language
                 )
             )
 
-        result = self.turns.take(given, render)
+        result = self.turns.take(given, render, also=also)
         return result.response or self.failsafe()
 
     def _mark(self, sid: str, **changes: Any) -> None:
@@ -135,21 +161,9 @@ class VoiceLine:
 
     # -- around the handoff ---------------------------------------------------------------
 
-    def wait(self, form: Mapping[str, str], call: str) -> str:
+    def wait(self, form: Mapping[str, str], call: str, queue: str) -> str:
         """Tell a caller in the queue where they are and how long it may be; offer a callback."""
-        position = _int(form.get("QueuePosition"), 1)
-        average = _int(form.get("AvgQueueTime"), 0)
-        waited = _int(form.get("QueueTime"), 0)
-        words = [f"You're number {position} in line."]
-        estimate = max(average * position - waited, 0) if average else 0
-        if estimate:
-            minutes = max(1, round(estimate / 60))
-            words.append(f"The wait is about {minutes} minute{'s' if minutes > 1 else ''}.")
-        else:
-            words.append("I can't tell yet how long the wait will be.")
-        if not estimate or estimate >= LONG_WAIT_SECONDS or waited >= LONG_WAIT_SECONDS:
-            return twiml.offer_callback(words, twiml.url("wait-choice", call=call), self.language)
-        return twiml.speak(words, self.language, pause=20)
+        return self.desk.wait(form, call, queue or "support")
 
     def wait_choice(self, form: Mapping[str, str]) -> str:
         """Leave the queue for a callback when the caller pressed 1; else keep waiting."""
@@ -157,10 +171,9 @@ class VoiceLine:
             return twiml.leave_queue("OK, let's arrange a call back.", self.language)
         return twiml.speak(["OK, you keep your place in line."], self.language)
 
-    def whisper(self, call: str) -> str:
+    def whisper(self, call: str, agent: str = "") -> str:
         """Tell the agent who is on the line and why, before the caller is connected."""
-        record = self.handoffs.get(f"{CHANNEL}:{call}") or {}
-        return twiml.speak([whisper_text(record.get("summary") or {})], self.language)
+        return self.desk.answered(call, agent)
 
     def recorded(self, form: Mapping[str, str], turn: int, call: str) -> str:
         """Keep the voicemail with the handoff record; with no message, arrange a callback."""
@@ -187,6 +200,8 @@ class VoiceLine:
         """
         sid, call_status = form["CallSid"], form.get("CallStatus", "")
         if call_status not in FINAL_STATUSES:
+            return
+        if self.desk.ended(sid):  # an agent's own call: nothing for a customer's log
             return
         current = self.turns.conversations.load(CHANNEL, sid)
         state = current.state or {}

@@ -25,6 +25,7 @@ from presszero.flows.render.voice import VOICEMAIL, prompt_words
 
 GATHER_TIMEOUT = 6  # seconds of silence before the engine hears "no input"
 DIAL_TIMEOUT = 25  # seconds an agent's phone rings before we call it no-answer
+MAX_NOUNS = 10  # Twilio rings at most ten numbers, clients or SIP addresses at once
 MAX_HINTS = 40
 
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
@@ -33,23 +34,32 @@ _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where handoffs go: a number, SIP URI or client to Dial, or a queue to Enqueue."""
+    """Where a handoff goes: the agents to ring now, else the queue; or one fixed line; or Flex."""
 
-    dial: str = ""  # "+15550001111", "sip:desk@pbx.example.com", "client:agent1"; "" to queue
+    dial: str = ""  # one line for every handoff ("+1555…", "sip:…", "client:…"); "" for agents
+    agents: tuple[tuple[str, str], ...] = ()  # (name, endpoint) of the agents to ring at once
+    workflow: str = ""  # a TaskRouter workflow: hand the caller to Flex with a Task
+    task: str = ""  # that Task's attributes, JSON
 
     def noun(self, whisper: str | None) -> str:
         """Return the Number, Sip or Client to put in a Dial; `whisper` is played to the agent."""
-        attrs = _attrs(url=whisper)
-        if self.dial.startswith("sip:"):
-            return _element("Sip", attrs, _text(self.dial))
-        if self.dial.startswith("client:"):
-            return _element("Client", attrs, _text(self.dial.removeprefix("client:")))
-        return _element("Number", attrs, _text(self.dial))
+        return endpoint_noun(self.dial, whisper)
+
+
+def endpoint_noun(endpoint: str, whisper: str | None) -> str:
+    """Return the Number, Sip or Client that rings `endpoint`; `whisper` plays on answering."""
+    attrs = _attrs(url=whisper)
+    if endpoint.startswith("sip:"):
+        return _element("Sip", attrs, _text(endpoint))
+    if endpoint.startswith("client:"):
+        return _element("Client", attrs, _text(endpoint.removeprefix("client:")))
+    return _element("Number", attrs, _text(endpoint))
 
 
 def url(path: str, **query: str | int) -> str:
     """Return a voice URL with its query (the turn token and the like)."""
-    return f"/voice/{path}?{urlencode(query)}" if query else f"/voice/{path}"
+    # errors="replace": a value that cannot be UTF-8 (a lone surrogate) is still a valid URL
+    return f"/voice/{path}?{urlencode(query, errors='replace')}" if query else f"/voice/{path}"
 
 
 def render(
@@ -114,17 +124,20 @@ def _gather_options(
 
 def _ending(action: Action, *, turn: int, call: str, target: Target) -> str:
     if isinstance(action, Handoff):
+        if target.workflow:
+            attrs = _attrs(
+                action=url("queue-result", t=turn), workflow_sid=target.workflow,
+                wait_url=url("wait", call=call, queue=action.queue), wait_url_method="POST",
+            )  # fmt: skip
+            return _element("Enqueue", attrs, _element("Task", "", _text(target.task or "{}")))
         if target.dial:
             attrs = _attrs(
                 action=url("dial-status", t=turn), timeout=DIAL_TIMEOUT, answer_on_bridge=True
             )
             return _element("Dial", attrs, target.noun(url("whisper", call=call)))
-        attrs = _attrs(
-            action=url("queue-result", t=turn),
-            wait_url=url("wait", call=call),
-            wait_url_method="POST",
-        )
-        return _element("Enqueue", attrs, _text(action.queue))
+        if target.agents:
+            return dial_agents(target.agents, turn=turn, call=call)
+        return enqueue(action.queue, turn=turn, call=call)
     if isinstance(action, Voicemail):
         attrs = _attrs(
             action=url("recorded", t=turn),
@@ -140,6 +153,49 @@ def _ending(action: Action, *, turn: int, call: str, target: Target) -> str:
     if isinstance(action, Callback | End):
         return "<Hangup />"
     return ""
+
+
+def dial_agents(agents: Iterable[tuple[str, str]], *, turn: int, call: str) -> str:
+    """Return a Dial that rings these agents at once; each hears the whisper on answering."""
+    attrs = _attrs(action=url("dial-status", t=turn), timeout=DIAL_TIMEOUT, answer_on_bridge=True)
+    nouns = "".join(
+        endpoint_noun(endpoint, url("whisper", call=call, agent=name))
+        for name, endpoint in list(agents)[:MAX_NOUNS]
+    )
+    return _element("Dial", attrs, nouns)
+
+
+def enqueue(queue: str, *, turn: int, call: str) -> str:
+    """Return an Enqueue that holds the caller in `queue`, hearing where they are in line."""
+    attrs = _attrs(
+        action=url("queue-result", t=turn),
+        wait_url=url("wait", call=call, queue=queue),
+        wait_url_method="POST",
+    )
+    return _element("Enqueue", attrs, _text(queue))
+
+
+def connect_to(name: str, endpoint: str, *, turn: int, call: str, language: str) -> str:
+    """Return TwiML that tells a waiting caller who they are being put through to, and rings
+    that agent (who hears the whisper first)."""
+    attrs = _attrs(action=url("dial-status", t=turn), timeout=DIAL_TIMEOUT, answer_on_bridge=True)
+    noun = endpoint_noun(endpoint, url("whisper", call=call, agent=name))
+    said = _say(f"Thanks for waiting. Putting you through to {name.title()} now.", language)
+    return _response(said + _element("Dial", attrs, noun))
+
+
+def take_from_queue(whisper: str, queue: str, *, agent: str, language: str) -> str:
+    """Return TwiML for an agent who called in: who is next, then the longest-waiting caller."""
+    attrs = _attrs(action=url("agent-done", agent=agent))
+    return _response(
+        _say(whisper, language) + _element("Dial", attrs, _element("Queue", "", _text(queue)))
+    )
+
+
+def queue_again(words: Iterable[str], queue: str, *, turn: int, call: str, language: str) -> str:
+    """Return TwiML that says `words` and puts the caller back in `queue`."""
+    says = "".join(_say(text, language) for text in words)
+    return _response(says + enqueue(queue, turn=turn, call=call))
 
 
 def failsafe(target: Target, queue: str, language: str = "en-US") -> str:

@@ -9,6 +9,7 @@ import pytest
 from freezegun import freeze_time
 from support.twilio_client import Call, first_say, reaches_a_person
 
+from presszero.context.clock import SystemClock
 from presszero.context.conversations import ConversationStore
 from presszero.context.demo import load_demo
 from presszero.context.handoffs import HandoffStore
@@ -295,18 +296,26 @@ def test_a_call_that_never_connected_is_recorded_as_missed(client: Any, store: C
 
 
 @freeze_time(OPEN)
-def test_the_queue_tells_the_caller_their_place_and_offers_a_callback_when_long(client: Any):
+def test_the_queue_tells_the_caller_their_place_and_offers_a_callback_when_long(
+    client: Any, app: Any
+):
+    agents, handoffs = app.extensions["presszero.agents"], app.extensions["presszero.handoffs"]
+    agents.add("alex", "correct horse battery", endpoint="+15550107777", queues=["support"])
+    agents.set_status("alex", "available", SystemClock().now())
+    agents.mark_busy("alex", "voice:CAearlier", SystemClock().now())  # on another call
+    for seconds in (200, 240, 400):  # the queue's recent handle times: 240 s in the middle
+        handoffs.record_handle_time("support", seconds)
     c = call(client)
     c.start()
     root = c.press("0")
     enqueue = root.find("Enqueue")
     assert enqueue is not None
     wait = c.twiml(
-        enqueue.get("waitUrl", ""), QueuePosition="3", AvgQueueTime="240", QueueTime="10"
+        enqueue.get("waitUrl", ""), QueuePosition="3", AvgQueueTime="5", QueueTime="10"
     )
     spoken = " ".join(s.text or "" for s in wait.iter("Say"))
     assert "number 3 in line" in spoken
-    assert "about 12 minutes" in spoken
+    assert "about 12 minutes" in spoken  # 3 callers for 1 person at 4 minutes each
     assert "press 1" in spoken
     gather = wait.find("Gather")
     assert gather is not None
