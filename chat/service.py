@@ -138,9 +138,8 @@ class ChatService:
         """Return who has the conversation and, while waiting, the place in the queue."""
         mode = mode_of(self.turns.state_of(CHANNEL, sender))
         out: dict[str, Any] = {"status": mode, "queue_position": None, "agent": None}
-        if mode == "waiting":
-            rank = self.redis.zrank(self.handoffs.index, f"{CHANNEL}:{sender}")
-            out["queue_position"] = rank + 1 if isinstance(rank, int) else None
+        if mode == "waiting":  # among the people still waiting for a person, no one else
+            out["queue_position"] = self.handoffs.position(f"{CHANNEL}:{sender}")
         elif mode == "with_agent":
             record = self.handoffs.get(f"{CHANNEL}:{sender}") or {}
             out["agent"] = record.get("agent")

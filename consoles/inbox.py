@@ -7,8 +7,10 @@ failures are throttled per name and address.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -28,6 +30,10 @@ from flask import (
 from presszero.chat.service import ChatService
 from presszero.context.agents import AgentStore
 from presszero.context.handoffs import HandoffStore
+from presszero.context.store import UnknownCustomer
+from presszero.voice.calls import VoiceLine
+from presszero.voice.desk import PRIORITY_QUEUES, AnswerRefused
+from presszero.voice.rest import TwilioError
 
 bp = Blueprint("inbox", __name__, url_prefix="/agent", template_folder="templates")
 
@@ -44,6 +50,10 @@ def handoffs() -> HandoffStore:
 
 def chat() -> ChatService:
     return current_app.extensions["presszero.chat"]
+
+
+def voice() -> VoiceLine:
+    return current_app.extensions["presszero.voice"]
 
 
 def csrf_token() -> str:
@@ -130,11 +140,31 @@ def logout() -> Any:
 @bp.get("/")
 @signed_in("agent", "lead")
 def index() -> Any:
-    agents().seen(session["agent"], chat().clock.now())
+    now = chat().clock.now()
+    agents().seen(session["agent"], now)
     me = agents().get(session["agent"])
+    everyone = handoffs().waiting(limit=500)
     return render_template(
-        "inbox.html", waiting=handoffs().waiting(), agent=session["agent"], me=me
-    )
+        "inbox.html", waiting=everyone, agent=session["agent"], me=me,
+        calls=callers_by_queue(everyone, now), now=now,
+    )  # fmt: skip
+
+
+def callers_by_queue(records: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
+    """Return the callers waiting for a person, by queue (priority queues first), each with
+    how long they have waited."""
+    by_queue: dict[str, list[dict[str, Any]]] = {}
+    for record in records:
+        if (record.get("channel"), record.get("kind"), record.get("status")) != (
+            "voice", "handoff", "waiting",
+        ):  # fmt: skip
+            continue
+        opened = datetime.fromisoformat(str(record["opened_at"]).replace("Z", "+00:00"))
+        waited = max(int((now - opened).total_seconds()), 0)
+        entry = {**record, "waited": f"{waited // 60} min {waited % 60:02d} s"}
+        by_queue.setdefault(str(record.get("queue") or "support"), []).append(entry)
+    order = sorted(by_queue, key=lambda q: (q not in PRIORITY_QUEUES, q))
+    return [{"queue": q, "callers": by_queue[q]} for q in order]
 
 
 @bp.post("/status")
@@ -185,11 +215,34 @@ def api_messages(hid: str) -> Any:
 @bp.post("/conversations/<hid>/claim")
 @signed_in("agent", "lead")
 def claim(hid: str) -> Any:
+    """Take the conversation: one person at a time; a second is told who has it."""
     record = _record(hid)
+    me, now = session["agent"], chat().clock.now()
+    won, now_record = handoffs().claim(hid, me, now)
+    if not won:
+        holder = (now_record or {}).get("agent")
+        flash(f"{holder} has this conversation." if holder else "This conversation is closed.")
+        return redirect(url_for("inbox.conversation", hid=hid))
     if record.get("channel") == "chat":
-        chat().claim(_sender(hid), session["agent"])
-    else:
-        handoffs().update(hid, chat().clock.now(), status="claimed", agent=session["agent"])
+        chat().claim(_sender(hid), me)
+        agents().mark_busy(me, hid, now)
+    return redirect(url_for("inbox.conversation", hid=hid))
+
+
+@bp.post("/conversations/<hid>/answer")
+@signed_in("agent", "lead")
+def answer(hid: str) -> Any:
+    """Put a waiting caller through to the signed-in agent's own line."""
+    record = _record(hid)
+    try:
+        voice().desk.answer_waiting(hid, session["agent"])
+    except AnswerRefused as exc:
+        flash(f"Could not answer {record.get('who', 'this caller')}: {exc}.")
+        return redirect(url_for("inbox.index"))
+    except TwilioError as exc:
+        flash(f"Could not put the call through: {exc}")
+        return redirect(url_for("inbox.index"))
+    flash(f"Putting {record.get('who', 'the caller')} through to you now.")
     return redirect(url_for("inbox.conversation", hid=hid))
 
 
@@ -200,7 +253,17 @@ def reply(hid: str) -> Any:
     text = " ".join(request.form.get("text", "").split())[:MAX_REPLY]
     if record.get("channel") != "chat":
         abort(400, "replies go to chats; a caller is reached by phone")
+    holder = record.get("agent")
+    if record.get("status") == "claimed" and holder and holder != session["agent"]:
+        if request.headers.get("X-Requested-With") == "fetch":
+            return jsonify(error="conflict", message=f"{holder} has this conversation"), 409
+        flash(f"{holder} has this conversation.")
+        return redirect(url_for("inbox.conversation", hid=hid))
     if text:
+        if record.get("status") == "waiting":  # replying takes the conversation
+            won, _ = handoffs().claim(hid, session["agent"], chat().clock.now())
+            if won:
+                agents().mark_busy(session["agent"], hid, chat().clock.now())
         chat().agent_reply(_sender(hid), session["agent"], text)
     if request.headers.get("X-Requested-With") == "fetch":
         return jsonify(ok=True)
@@ -212,18 +275,29 @@ def reply(hid: str) -> Any:
 def resolve(hid: str) -> Any:
     record = _record(hid)
     note = " ".join(request.form.get("note", "").split())[:500]
+    me, now = session["agent"], chat().clock.now()
     if record.get("channel") == "chat":
-        chat().resolve(_sender(hid), session["agent"], note)
+        chat().resolve(_sender(hid), me, note)
+        agents().mark_free(me, now, conversation_id=hid)
     else:
-        handoffs().update(
-            hid,
-            chat().clock.now(),
-            status="resolved",
-            resolved_by=session["agent"],
-            resolution=note,
-        )
+        handoffs().update(hid, now, status="resolved", resolved_by=me, resolution=note)
+        _log_resolved(record, me, note)
     flash(f"Resolved: {record.get('who', hid)}")
     return redirect(url_for("inbox.index"))
+
+
+def _log_resolved(record: dict[str, Any], agent: str, note: str) -> None:
+    """Write a resolved call into the customer's contact log (once per call)."""
+    store = current_app.extensions["presszero.store"]
+    customer_id = record.get("customer_id")
+    reason = f"{record.get('reason', '')}; resolved by {agent}" + (f": {note}" if note else "")
+    contact = store.new_contact(
+        str(record.get("channel") or "voice"), "resolved", reason=reason,
+        ref=f"{record.get('id')}:resolved",
+    )  # fmt: skip
+    if customer_id:
+        with contextlib.suppress(UnknownCustomer):  # forgotten since: nothing to attach it to
+            store.record_contact(customer_id, contact)
 
 
 def _record(hid: str) -> dict[str, Any]:

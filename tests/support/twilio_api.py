@@ -154,6 +154,20 @@ class TwilioApi:
         with self._changed:
             self._faults.extend([fault] * times)
 
+    def incoming(self, call_sid: str, caller: str, called: str = "+15550009999") -> None:
+        """Know of a call that came in to the line (Twilio has it; the webhooks carry its sid),
+        in progress, so the REST API can steer it."""
+        now = format_datetime(datetime.now(UTC))
+        uri = f"/2010-04-01/Accounts/{self.account_sid}/Calls/{call_sid}.json"
+        with self._changed:
+            self.calls[call_sid] = {
+                "sid": call_sid, "account_sid": self.account_sid, "parent_call_sid": None,
+                "to": called, "from": caller, "status": "in-progress", "direction": "inbound",
+                "api_version": "2010-04-01", "date_created": now, "date_updated": now,
+                "uri": uri, "start_time": now, "end_time": None, "duration": None,
+            }  # fmt: skip
+            self.redirects[call_sid] = []
+
     def set_status(self, call_sid: str, status: str) -> None:
         """Move a call on, as the phone network would (e.g. to "in-progress")."""
         with self._changed:
