@@ -154,6 +154,8 @@ class VoiceLine:
             )
 
         result = self.turns.take(given, render, also=also)
+        if not result.replayed and not result.actions:  # nothing to do here: never silence
+            return self.failsafe()
         return result.response or self.failsafe()
 
     def _mark(self, sid: str, **changes: Any) -> None:

@@ -167,30 +167,47 @@ class SimulatedCall:
         return None  # Twilio goes on to the next verb
 
     def _dial(self, verb: ET.Element, url: str) -> tuple[str | None, str]:
+        """Ring what the Dial names as Twilio does: the first to answer hears the whisper."""
         self.log.ended_with = "dial"
-        numbers = [c for c in verb if c.tag in ("Number", "Client", "Sip")]
-        self.log.target = ((numbers[0].text if numbers else verb.text) or "").strip()
-        self._say(f"  → transfer to {self.log.target}")
-        for number in numbers:
-            if number.get("url") and self.agent == "answered":
-                whisper = urljoin(url, number.get("url", ""))
-                root = ET.fromstring(self.post(whisper))  # noqa: S314
-                said = [s.text or "" for s in root.iter("Say")]
-                self.log.agent_heard.extend(said)
-                for text in said:
-                    self._say(f"    (agent hears) {text}")
-        status = "completed" if self.agent == "answered" else self.agent
-        if self.agent == "answered":
-            self._say("  ✓ connected to a person")
+        nouns = [c for c in verb if c.tag in ("Number", "Client", "Sip", "Queue")]
+        if nouns and nouns[0].tag == "Queue":  # an agent's own call taking the next caller
+            self.log.target = (nouns[0].text or "").strip()
+            self._say(f"  → the next caller in {self.log.target}")
+            return self._after_dial(verb, url, "completed")
+        names = [(n.text or "").strip() for n in nouns] or [(verb.text or "").strip()]
+        self.log.target = names[0]
+        self._say(f"  → ringing {', '.join(names)}")
+        if self.agent != "answered":
+            self._say(f"  ✗ {self.agent.replace('-', ' ')}")
+            return self._after_dial(verb, url, self.agent)
+        first = nouns[0] if nouns else None
+        self._say(f"  ✓ {names[0]} answers")
+        if first is not None and first.get("url"):
+            whisper = urljoin(url, first.get("url", ""))
+            root = ET.fromstring(self.post(whisper))  # noqa: S314 - our own server's TwiML
+            said = [s.text or "" for s in root.iter("Say")]
+            self.log.agent_heard.extend(said)
+            for text in said:
+                self._say(f"    (agent hears) {text}")
+        self._say("  ✓ connected to a person")
+        return self._after_dial(verb, url, "completed")
+
+    def _after_dial(self, verb: ET.Element, url: str, status: str) -> tuple[str | None, str]:
         action = verb.get("action")
         if not action:
             return None, url
         target = urljoin(url, action)
-        return self.post(target, {"DialCallStatus": status, "DialCallDuration": "30"}), target
+        extra = {
+            "DialCallStatus": status,
+            "DialCallDuration": "30" if status == "completed" else "0",
+        }
+        return self.post(target, extra), target
 
     def _enqueue(self, verb: ET.Element, url: str) -> tuple[str | None, str]:
+        """Wait in the queue: hear the place in line, then a person takes the call (the agent
+        answers) or the caller gives up and hangs up."""
         self.log.ended_with = "enqueue"
-        self.log.target = (verb.text or "").strip()
+        self.log.target = (verb.text or "").strip() or verb.get("workflowSid", "")
         self._say(f"  → queue {self.log.target}")
         wait = verb.get("waitUrl")
         if wait:
@@ -200,8 +217,17 @@ class SimulatedCall:
             root = ET.fromstring(self.post(target, extra))  # noqa: S314
             for said in root.iter("Say"):
                 self._say(f"    (waiting) {said.text or ''}", said.text or "")
-        self._say("  ✓ connected to a person" if self.agent == "answered" else "  … still waiting")
-        return None, url
+        answered = self.agent == "answered"
+        self._say(
+            "  ✓ a person takes the call" if answered else "  … no one yet; the caller hangs up"
+        )
+        action = verb.get("action")
+        if not action:
+            return None, url
+        target = urljoin(url, action)
+        result = {"QueueResult": "bridged" if answered else "hangup", "QueueTime": "5"}
+        body = self.post(target, result)
+        return (body, target) if answered else (None, url)
 
 
 def scripted(inputs: list[str]) -> Input:
