@@ -7,14 +7,10 @@ installs. If chromium cannot start, these tests fail; they are never skipped.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
 import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,19 +24,12 @@ from playwright.sync_api import (
     Locator,
     Page,
     expect,
-    sync_playwright,
 )
+from support.live import PRESSZERO, always_open_flow, wait_until_up
 
 from presszero.context.embedded import EmbeddedRedis, free_port
-from presszero.flows.language.files import library_dir
 from presszero.voice.simulator import SimulatedCall, scripted
 
-PRESSZERO = str(Path(sys.executable).with_name("presszero"))
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 AGENT, PASSWORD = "alex", "correct horse battery"
 LEAD = "lena"
@@ -84,46 +73,6 @@ def server(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
-
-
-def always_open_flow(tmp: Path) -> Path:
-    """Return the shipped support flow with its hours opened round the clock.
-
-    Out of hours a request for a person becomes a callback offer, so the takeover is only
-    testable at any time of day with the line open.
-    """
-    text = (library_dir() / "support.yaml").read_text()
-    opened, replaced = re.subn(r"(?m)^  open: .*$", '  open: {mon-sun: "00:00-24:00"}', text)
-    opened, cleared = re.subn(r"(?m)^  closed_dates: .*$", "  closed_dates: []", opened)
-    assert (replaced, cleared) == (1, 1), "the shipped flow's hours section has moved"
-    path = tmp / "support.yaml"
-    path.write_text(opened)
-    return path
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/healthz") as reply:
-                assert json.load(reply) == {"status": "ok", "redis": "up"}
-                return
-        except OSError:
-            assert process.poll() is None, f"serve exited:\n{log.read_text()}"
-            assert time.monotonic() < deadline, f"serve did not come up:\n{log.read_text()}"
-            time.sleep(0.1)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Launch Debian's chromium; fail loudly if it cannot start."""
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: scripts/test installs it"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @dataclass
