@@ -310,9 +310,7 @@ def test_the_queue_tells_the_caller_their_place_and_offers_a_callback_when_long(
     root = c.press("0")
     enqueue = root.find("Enqueue")
     assert enqueue is not None
-    wait = c.twiml(
-        enqueue.get("waitUrl", ""), QueuePosition="3", AvgQueueTime="5", QueueTime="10"
-    )
+    wait = c.twiml(enqueue.get("waitUrl", ""), QueuePosition="3", AvgQueueTime="5", QueueTime="10")
     spoken = " ".join(s.text or "" for s in wait.iter("Say"))
     assert "number 3 in line" in spoken
     assert "about 12 minutes" in spoken  # 3 callers for 1 person at 4 minutes each
