@@ -36,7 +36,7 @@ ANA = "+15550100001"  # cus_1001: an active plan and nothing unusual, so the mai
 LINE = "+15550009999"
 ACCOUNT = "AC" + "0" * 32
 GREETING = "Hi Ana, thanks for getting in touch."
-BILLING = "To pay or update your card, press 1."
+BILLING = "What is your billing question about?"
 
 # What the bare app answers, whatever it is asked: a Gather as a menu turn returns it.
 BARE_TWIML = (
