@@ -160,6 +160,13 @@ class AgentStore:
         """A hash of endpoint → agent name: who is calling when an agent calls the line."""
         return f"{self.prefix}:{{agents}}:endpoints"
 
+    def queue_count_online(self, pipe: Any, now: datetime) -> Callable[[list[Any]], int]:
+        """Queue a count of the agents whose inbox is open (who can take a chat now); return
+        what reads it."""
+        at = len(pipe)
+        pipe.zcount(self._online, now.timestamp() - ONLINE_SECONDS, "+inf")
+        return lambda replies: int(replies[at])
+
     def queue_who_has(self, pipe: Any, endpoint: str) -> Callable[[list[Any]], str | None]:
         """Queue the look-up of the agent whose endpoint this is; return what reads it."""
         at = len(pipe)

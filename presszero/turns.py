@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from presszero import metrics
-from presszero.context.agents import ONLINE_SECONDS, AgentStore
+from presszero.context.agents import AgentStore
 from presszero.context.clock import Clock
 from presszero.context.conversations import ConversationStore, Turn, Writes
 from presszero.context.events import queue_events
@@ -189,7 +189,7 @@ class Turns:
         check = also(pipe) if also is not None else None
         find = (self.store, *given.find) if given.find is not None else None
         read = self.conversations.queue_load(pipe, channel, cid, find, given.turn)
-        count = None if given.queue_holds else _queue_count_online(pipe, self.agents, now)
+        count = None if given.queue_holds else self.agents.queue_count_online(pipe, now)
         replies = pipe.execute()
         if check is not None:
             check(replies)
@@ -277,14 +277,6 @@ class Turns:
         for command in writes.commands:
             pipe.execute_command(*command)
         return pipe.execute()
-
-
-def _queue_count_online(pipe: Any, agents: AgentStore, now: datetime) -> Callable[[list[Any]], int]:
-    """Queue a count of the agents whose inbox is open; return what reads it."""
-    at = len(pipe)
-    since = now.timestamp() - ONLINE_SECONDS
-    pipe.zcount(f"{agents.prefix}:agents:online", since, "+inf")
-    return lambda replies: int(replies[at])
 
 
 def _phone(customer: Customer | None, given: TurnInput) -> str:

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -108,3 +111,16 @@ def test_windows_are_read_as_elapsed_time(text: str, hours: float):
 def test_unreadable_windows_are_rejected(text: str):
     with pytest.raises(ValueError, match="not a time window"):
         parse_window(text)
+
+
+def test_the_customer_types_import_without_the_redis_store(tmp_path: Path):
+    """Code that only reads customers (the engine, a report) needs no Redis client."""
+    code = (
+        "import sys, presszero.context.models as m; "
+        "assert m.Customer; "
+        "print(sorted(n for n in sys.modules if n == 'redis' or n.startswith('redis.')))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
+    )
+    assert found.stdout.strip() == "[]"
