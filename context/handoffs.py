@@ -14,6 +14,7 @@ from typing import Any
 
 import redis
 
+from .callbacks import callback_due, callbacks_index
 from .connect import RedisClient, is_cluster, mget, text
 from .store import PREFIX, queue_link
 
@@ -51,6 +52,9 @@ class HandoffStore:
         body = {"id": handoff_id, "status": "waiting", "opened_at": _iso(now), **record}
         client.set(self.key(handoff_id), json.dumps(body, default=str))
         client.zadd(self.index, {handoff_id: now.timestamp()}, nx=True)
+        due = callback_due(body, now)
+        if due is not None:  # a call owed: the dialer's list, by when it is due
+            client.zadd(callbacks_index(self.prefix), {handoff_id: due})
         if record.get("customer_id"):
             client.sadd(self.by_customer(record["customer_id"]), handoff_id)
             # Open handoffs never expire; resolved ones go KEEP_SECONDS after they close.
@@ -113,6 +117,7 @@ class HandoffStore:
     def _queue_unlist(self, pipe: Any, handoff_id: str, record: Mapping[str, Any]) -> None:
         """Queue the removal of a closed handoff from the waiting list and its customer's."""
         pipe.zrem(self.index, handoff_id)
+        pipe.zrem(callbacks_index(self.prefix), handoff_id)
         if record.get("customer_id"):
             pipe.srem(self.by_customer(record["customer_id"]), handoff_id)
 

@@ -32,6 +32,7 @@ from presszero.guard.api import bp as automation_bp
 from presszero.guard.files import guard_path
 from presszero.guard.rules import read_guard
 from presszero.guard.service import OutboundGuard
+from presszero.voice import callbacks_web
 from presszero.voice.blueprint import bp as voice_bp
 from presszero.voice.calls import VoiceLine
 from presszero.voice.desk import CallDesk
@@ -74,6 +75,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     clock = app.config.get("PRESSZERO_CLOCK") or SystemClock()
     init_store(app, clock)
     init_channels(app, clock)
+    callbacks_web.init_app(app, clock)  # the dialer (started by `presszero serve`), its webhooks
     app.register_blueprint(voice_bp)
     app.register_blueprint(chat_bp)
     app.register_blueprint(inbox_bp)

@@ -174,6 +174,7 @@ def _register_channel_commands() -> None:
     from presszero.consoles.cli import commands as lead_commands
     from presszero.flows.cli import commands as flow_commands
     from presszero.guard.cli import commands as guard_commands
+    from presszero.voice.callbacks_cli import commands as callback_commands
     from presszero.voice.cli import call
 
     for command in [
@@ -183,6 +184,7 @@ def _register_channel_commands() -> None:
         *action_commands,
         *lead_commands,
         *guard_commands,
+        *callback_commands,
     ]:
         main.add_command(command)
 

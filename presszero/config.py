@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "PRESSZERO_SUPPORT_PHONE": "",  # the number chat visitors are told to call when chat fails
     "PRESSZERO_AGENT_NUMBER": "",  # Dial target for handoffs; empty: Enqueue to the queue
     "PRESSZERO_CALLER_ID": "",  # the line's own number (E.164): what callbacks call from
+    "PRESSZERO_DIALER": True,  # 0: `presszero serve` workers do not dial the callbacks owed
     "PRESSZERO_TWIML_APP_SID": "",  # AP…: the TwiML app browser agents' calls go through
     "PRESSZERO_TASKROUTER_WORKFLOW_SID": "",  # WW…: hand callers to Flex (TaskRouter) instead
     "PRESSZERO_FLOWS": "",  # a flow file or folder; empty: the shipped flows

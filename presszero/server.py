@@ -23,6 +23,8 @@ class GunicornServer(BaseApplication):
             # The path without its query: no identifiers from query strings in the log.
             "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
             "child_exit": _child_exit,
+            "post_worker_init": _start_dialer,  # each worker dials the callbacks owed
+            "worker_exit": _stop_dialer,
             "control_socket_disable": True,  # one per user otherwise, shared by every server
             **options,
         }
@@ -34,6 +36,19 @@ class GunicornServer(BaseApplication):
 
     def load(self) -> Any:
         return self.factory()
+
+
+def _start_dialer(worker: Any) -> None:
+    from presszero.voice.callbacks_web import start_dialer
+
+    start_dialer(worker.wsgi)
+
+
+def _stop_dialer(_server: Any, worker: Any) -> None:
+    from presszero.voice.callbacks_web import stop_dialer
+
+    if getattr(worker, "wsgi", None) is not None:
+        stop_dialer(worker.wsgi)
 
 
 def _child_exit(_server: Any, worker: Any) -> None:
