@@ -18,6 +18,7 @@ from presszero.chat.blueprint import bp as chat_bp
 from presszero.chat.service import ChatService
 from presszero.consoles.inbox import bp as inbox_bp
 from presszero.consoles.leads import bp as leads_bp
+from presszero.consoles.phone import bp as phone_bp
 from presszero.context.agents import AgentStore
 from presszero.context.clock import Clock, SystemClock
 from presszero.context.connect import RedisSettings, RedisSettingsError
@@ -80,6 +81,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(chat_bp)
     app.register_blueprint(inbox_bp)
     app.register_blueprint(leads_bp)
+    app.register_blueprint(phone_bp)
     app.register_blueprint(automation_bp)
     app.add_url_rule("/healthz", "healthz", healthz)
     metrics.init_app(app)
