@@ -51,7 +51,12 @@ def serve(host: str, port: int, workers: int, demo: bool, dev: bool) -> None:
             {"REDIS_URL": target.url, "PRESSZERO_DEMO": demo or config["PRESSZERO_DEMO"]}
         )
         if dev:
-            create_app(app_config).run(host=host, port=port, debug=True)
+            app = create_app(app_config)
+            if os.environ.get("WERKZEUG_RUN_MAIN") == "true":  # the reloader's serving child
+                from presszero.voice.callbacks_web import start_dialer
+
+                start_dialer(app)
+            app.run(host=host, port=port, debug=True)
             return
         from .server import GunicornServer
 

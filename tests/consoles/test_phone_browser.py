@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,6 +177,30 @@ def test_a_call_rings_in_the_page_and_the_agent_declines_it(inbox: Any):
     assert [m["payload"]["callsid"] for m in twilio.sent("reject")] == [CALL_SID]
     expect(tab.page.get_by_role("button", name="Accept the call from Dana Reyes")).to_be_hidden()
     assert tab.page.evaluate("window.presszeroPhone.busy()") is False
+    assert tab.errors == []
+
+
+def test_the_inbox_never_reloads_under_a_ringing_call_and_does_once_it_is_over(
+    inbox: Any, server: str
+):
+    twilio = Signalling()
+    tab = inbox("cleo", twilio)
+    expect(state(tab)).to_have_text("Phone: ready. Calls for you ring here.")
+    tab.page.evaluate("window.sameLoad = true")
+    twilio.ring("Sam Ortiz", caller="+15550100003")
+    expect(state(tab)).to_have_text("Phone: incoming call from Sam Ortiz.")
+    # someone new starts waiting: the list changes while the call rings
+    ask = json.dumps({"sender": "web-reload-check", "message": "agent"}).encode()
+    request = urllib.request.Request(
+        f"{server}/webhooks/rest/webhook", ask, {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200
+    tab.page.wait_for_timeout(9_000)  # two of the list's 4 s looks
+    assert tab.page.evaluate("window.sameLoad") is True
+    tab.page.get_by_role("button", name="Decline the call from Sam Ortiz").click()
+    tab.page.wait_for_function("window.sameLoad === undefined", timeout=TIMEOUT)
+    expect(tab.page.get_by_role("link", name="Someone we don't know")).to_be_visible()
     assert tab.errors == []
 
 

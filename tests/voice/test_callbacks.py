@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from click.testing import CliRunner
 from freezegun import freeze_time
-from support.consoles import PASSWORD
+from support.consoles import PASSWORD, signed_in
 from support.twilio_client import BASE, Call
 
 from presszero.cli import main
@@ -177,6 +177,9 @@ def test_no_answer_is_tried_again_ten_minutes_later_three_times_then_a_person_ha
         assert "try again in 10 minutes" in told
         leg.post(path_of(form["StatusCallback"]), CallStatus="completed")
         first = leg.sid
+        inbox, _ = signed_in(app, "ann")
+        page = inbox.get(f"/agent/conversations/{handoff_id}").get_data(as_text=True)
+        assert "try 1 of 3: no answer; next try after 13:10 UTC" in page
 
         frozen.move_to(OPENING + spacing - timedelta(seconds=30))
         assert tick(app, OPENING + spacing - timedelta(seconds=30)) == []  # not yet
@@ -215,6 +218,9 @@ def test_no_answer_is_tried_again_ten_minutes_later_three_times_then_a_person_ha
     assert record["dial"]["attempts"] == 3
     assert handoff_id in [r["id"] for r in handoffs.waiting()]
     assert app.extensions["presszero.agents"].get("ann").status == "available"
+    with freeze_time(OPENING + 5 * spacing):
+        page = inbox.get("/agent").get_data(as_text=True)
+    assert "3 tries, no one reached (their line was busy): call them yourself" in page
 
 
 def test_two_dialers_ticking_at_once_dial_each_callback_once(
