@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 import redis
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from presszero.context.connect import REDIS_ERRORS
@@ -34,22 +34,14 @@ def twiml(body: str) -> Response:
     return Response(body, mimetype=TWIML)
 
 
-@bp.before_request
-def check_signature() -> None:
-    config = current_app.config
-    try:
-        signed = signature.is_signed(request, config["PRESSZERO_VOICE_TOKEN"], config)
-    except HTTPException:  # a body too large to read is not a request Twilio signed
-        signed = False
-    if not signed:
-        abort(403)
+bp.before_request(signature.require_signature)
 
 
 @bp.errorhandler(Exception)
 def reach_a_person(error: Exception) -> Any:
     """Whatever failed, answer with TwiML that reaches a person (or the HTTP error as is)."""
     if isinstance(error, HTTPException) and error.code == 403:
-        return {"error": "forbidden", "message": "missing or invalid X-Twilio-Signature"}, 403
+        return signature.FORBIDDEN, 403
     if isinstance(error, HTTPException) and request.endpoint is None:
         return error
     if isinstance(error, redis.ConnectionError):  # an outage: one line per turn, no traceback

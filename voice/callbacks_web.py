@@ -20,7 +20,7 @@ import random
 import threading
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException
 
 from presszero.context.clock import Clock
@@ -58,22 +58,14 @@ def dialer() -> Dialer:
     return found
 
 
-@bp.before_request
-def check_signature() -> None:
-    config = current_app.config
-    try:
-        signed = signature.is_signed(request, config["PRESSZERO_VOICE_TOKEN"], config)
-    except HTTPException:  # a body too large to read is not a request Twilio signed
-        signed = False
-    if not signed:
-        abort(403)
+bp.before_request(signature.require_signature)
 
 
 @bp.errorhandler(Exception)
 def tell_the_agent(error: Exception) -> Any:
     """Whatever failed, answer Twilio with TwiML (or the HTTP error as is)."""
     if isinstance(error, HTTPException) and error.code == 403:
-        return {"error": "forbidden", "message": "missing or invalid X-Twilio-Signature"}, 403
+        return signature.FORBIDDEN, 403
     if isinstance(error, HTTPException) and request.endpoint is None:
         return error
     if isinstance(error, REDIS_ERRORS):

@@ -8,13 +8,26 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Request
+from flask import Request, abort, current_app, request
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException
 
 from presszero.secrets_file import setting_or_data_secret
 
 DEV_TOKEN_FILE = "twilio-auth-token"  # noqa: S105 - a file name, not a secret
+FORBIDDEN = {"error": "forbidden", "message": "missing or invalid X-Twilio-Signature"}
+
+
+def require_signature() -> None:
+    """A Twilio webhook blueprint's before_request: 403 unless Twilio signed this request."""
+    config = current_app.config
+    try:
+        signed = is_signed(request, config["PRESSZERO_VOICE_TOKEN"], config)
+    except HTTPException:  # a body too large to read is not a request Twilio signed
+        signed = False
+    if not signed:
+        abort(403)
 
 
 def public_url(request: Request, config: Mapping[str, Any]) -> str:

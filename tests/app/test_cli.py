@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -17,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from freezegun import freeze_time
 from support.builders import record
+from support.live import served
 
 from presszero.cli import main
 from presszero.context.agents import AgentStore
@@ -120,27 +118,12 @@ def test_commands_without_redis_url_share_the_embedded_redis_in_the_data_dir(tmp
 
 def test_serve_demo_answers_calls_on_redis_that_other_commands_share(tmp_path: Path):
     env = {**no_redis_env(), "PRESSZERO_DATA_DIR": str(tmp_path / "data")}
-    port = free_port()
-    server = subprocess.Popen(
-        [PRESSZERO, "serve", "--demo", "--port", str(port), "--workers", "1"],
-        env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as reply:
-                    assert json.load(reply) == {"status": "ok", "redis": "up"}
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "serve did not come up"
-                time.sleep(0.2)
+    with served(env, tmp_path, "--demo", cwd=tmp_path) as url:
         redis_pid = (tmp_path / "data" / "redis.pid").read_text().strip()
         shown = run(["context", "show", "+15550100002"], env, tmp_path)
         assert "Dana Reyes" in shown.stdout
         assert "cancelled     Silver Health" in shown.stdout
         assert (tmp_path / "data" / "redis.pid").read_text().strip() == redis_pid
-        url = f"http://127.0.0.1:{port}"
         called = run(
             ["call", "--url", url, "--from", "+15550100002", "--script", "0"], env, tmp_path
         )
@@ -164,9 +147,6 @@ def test_serve_demo_answers_calls_on_redis_that_other_commands_share(tmp_path: P
         assert "bot: Hi Dana. I can see your Silver Health plan was cancelled" in chatted.stdout
         assert "[/agent] Talk to a person" in chatted.stdout
         assert "no one is free" in chatted.stdout  # no agent is signed in
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(30)
     assert not Path(f"/proc/{redis_pid}").exists()
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,7 +17,7 @@ import pytest
 import redis
 import requests
 from playwright.sync_api import Browser, expect
-from support.live import PRESSZERO, always_open_flow, wait_until_up
+from support.live import LOCAL, add_agent, always_open_flow, emptied, served
 from support.twilio_api import TwilioApi
 from support.twilio_client import TOKEN
 
@@ -37,34 +35,22 @@ def line(
     redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, TwilioApi, redis.Redis]]:
     """Serve the demo with Twilio's REST API at the stand-in; one agent, away."""
-    client = redis.Redis.from_url(redis_server.url)
-    client.flushall()
+    emptied(redis_server.url)
     tmp = tmp_path_factory.mktemp("answer")
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{LOCAL}:{port}"
+    client = redis.Redis.from_url(redis_server.url)
     with TwilioApi() as api:
         env = {
             **os.environ, **api.config, "PRESSZERO_PUBLIC_URL": url,
             "REDIS_URL": redis_server.url, "PRESSZERO_DATA_DIR": str(tmp / "data"),
             "PRESSZERO_FLOWS": str(always_open_flow(tmp)),
         }  # fmt: skip
-        added = subprocess.run(
-            [PRESSZERO, "agent", "add", "alex", "--phone", "+15550107001", "--password-stdin"],
-            input=PASSWORD + "\n", env=env, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert added.returncode == 0, added.stderr
-        with (tmp / "serve.log").open("w") as log:
-            process = subprocess.Popen(
-                [PRESSZERO, "serve", "--demo", "--port", str(port), "--workers", "1"],
-                env=env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        try:
-            wait_until_up(url, process, tmp / "serve.log")
+        add_agent(env, "alex", PASSWORD, "--phone", "+15550107001")
+        with served(env, tmp, "--demo", port=port) as served_url:
+            assert served_url == url
             yield url, api, client
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
-            client.close()
+    client.close()
 
 
 class Caller:

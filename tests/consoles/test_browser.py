@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import os
 import re
-import signal
-import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-import redis
 from playwright.sync_api import (
     Browser,
     BrowserContext,
@@ -25,9 +22,9 @@ from playwright.sync_api import (
     Page,
     expect,
 )
-from support.live import PRESSZERO, always_open_flow, wait_until_up
+from support.live import add_agent, always_open_flow, emptied, served
 
-from presszero.context.embedded import EmbeddedRedis, free_port
+from presszero.context.embedded import EmbeddedRedis
 from presszero.voice.simulator import SimulatedCall, scripted
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -43,9 +40,7 @@ expect.set_options(timeout=TIMEOUT)
 @pytest.fixture(scope="module")
 def server(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Serve the demo on a free loopback port, with one agent; return its base URL."""
-    client = redis.Redis.from_url(redis_server.url)
-    client.flushall()
-    client.close()
+    emptied(redis_server.url)
     tmp = tmp_path_factory.mktemp("browser")
     env = {
         **os.environ,
@@ -55,24 +50,9 @@ def server(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory
         "TWILIO_AUTH_TOKEN": TOKEN,
     }
     for name, role in ((AGENT, "agent"), (LEAD, "lead")):
-        added = subprocess.run(
-            [PRESSZERO, "agent", "add", name, "--role", role, "--password-stdin"],
-            input=PASSWORD + "\n", env=env, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert added.returncode == 0, added.stderr
-    port = free_port()
-    with (tmp / "serve.log").open("w") as log:
-        process = subprocess.Popen(
-            [PRESSZERO, "serve", "--demo", "--port", str(port), "--workers", "1"],
-            env=env, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(url, process, tmp / "serve.log")
+        add_agent(env, name, PASSWORD, "--role", role)
+    with served(env, tmp, "--demo") as url:
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
 
 
 @dataclass

@@ -13,15 +13,13 @@ import os
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import jwt
 import pytest
-import redis
-from playwright.sync_api import Browser, Page, WebSocketRoute, expect, sync_playwright
-from support.browser import NO_NAMES, add_agent, keep_local, served
-from support.live import CHROMIUM, CHROMIUM_ARGS, always_open_flow
+from playwright.sync_api import Browser, Page, WebSocketRoute, expect
+from support.browser import NO_NAMES, keep_local
+from support.live import add_agent, always_open_flow, emptied, served
 
 from presszero.context.embedded import EmbeddedRedis
 
@@ -41,24 +39,13 @@ CALL_SID = "CA" + "4" * 32
 expect.set_options(timeout=TIMEOUT)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Launch Debian's chromium, which resolves no name but 127.0.0.1."""
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: scripts/test installs it"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, NO_NAMES]
-        )
-        yield chromium
-        chromium.close()
+BROWSER_ARGS = [NO_NAMES]  # the conftest's chromium, resolving no name but 127.0.0.1
 
 
 @pytest.fixture(scope="module")
 def server(redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Serve presszero with Twilio set up; Cleo answers in the browser, Alex on his mobile."""
-    client = redis.Redis.from_url(redis_server.url)
-    client.flushall()
-    client.close()
+    emptied(redis_server.url)
     tmp = tmp_path_factory.mktemp("phone")
     env = {
         **os.environ, **TWILIO, "REDIS_URL": redis_server.url,

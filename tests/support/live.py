@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
+import redis
+
+from presszero.context.embedded import free_port
 from presszero.flows.language.files import library_dir
 
+LOCAL = "127.0.0.1"
 PRESSZERO = str(Path(sys.executable).with_name("presszero"))
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -46,3 +53,40 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None
             assert process.poll() is None, f"serve exited:\n{log.read_text()}"
             assert time.monotonic() < deadline, f"serve did not come up:\n{log.read_text()}"
             time.sleep(0.1)
+
+
+def emptied(redis_url: str) -> None:
+    """Empty the test Redis before a module's server starts on it."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushall()
+    client.close()
+
+
+def add_agent(env: Mapping[str, str], name: str, password: str, *options: str) -> None:
+    """Add an agent with `presszero agent add`, as an admin does."""
+    added = subprocess.run(
+        [PRESSZERO, "agent", "add", name, "--password-stdin", *options],
+        input=password + "\n", env=dict(env), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+
+
+@contextmanager
+def served(
+    env: Mapping[str, str], tmp: Path, *options: str, port: int = 0, cwd: Path | None = None
+) -> Iterator[str]:
+    """Run `presszero serve` on a loopback port (a free one unless given); yield its base URL,
+    stop it after."""
+    port = port or free_port()
+    with (tmp / "serve.log").open("w") as log:
+        process = subprocess.Popen(
+            [PRESSZERO, "serve", "--port", str(port), "--workers", "1", *options],
+            env=dict(env), cwd=cwd, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    url = f"http://{LOCAL}:{port}"
+    try:
+        wait_until_up(url, process, tmp / "serve.log")
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
