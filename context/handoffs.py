@@ -23,7 +23,7 @@ from .store import PREFIX, queue_link
 # resolved: done; abandoned: they left before anyone answered (hung up in the queue).
 STATUSES = ("waiting", "claimed", "connected", "callback", "resolved", "abandoned")
 CLOSED = ("resolved", "abandoned")
-TAKEN = ("claimed", "connected")
+TAKEN = ("claimed", "offered", "connected")  # offered: an agent hears the whisper
 HANDLE_TIMES = 50  # recent handle times kept per queue, for honest wait estimates
 KEEP_SECONDS = 30 * 24 * 3600  # resolved handoffs stay readable for a month
 

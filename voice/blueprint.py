@@ -105,6 +105,14 @@ def whisper() -> Response:
     return twiml(line().whisper(args.get("call", ""), args.get("agent", "")))
 
 
+@bp.post("/whisper-accept")
+def whisper_accept() -> Response:
+    """The agent's key after the whisper (none: Twilio's Gather timed out to the Hangup)."""
+    args = request.args
+    digits = request.form.get("Digits", "")
+    return twiml(line().desk.accepted(args.get("call", ""), args.get("agent", ""), digits))
+
+
 @bp.post("/connect")
 def connect() -> Response:
     """A waiting caller an agent answered from the inbox: ring that agent."""

@@ -206,6 +206,16 @@ class Dialer:
 
     # -- the webhooks of a try --------------------------------------------------------------
 
+    def ringing(self, handoff_id: str, attempt: int) -> tuple[dict[str, Any] | None, bool]:
+        """Return the callback's record while try `attempt` rings its agent (None when that try
+        is over), and whether the agent answered by a click (a browser phone: no key asked)."""
+        dialling = self.callbacks.dialling(handoff_id)
+        if dialling.get("state") != "dialling" or dialling.get("attempts") != str(attempt):
+            return None, False
+        agent = self.agents.get(dialling.get("agent", ""))
+        by_click = agent is not None and agent.endpoint.startswith("client:")
+        return self.handoffs.get(handoff_id), by_click
+
     def agent_answered(self, handoff_id: str, attempt: int) -> dict[str, Any] | None:
         """The agent picked up: the customer is rung next. Return the callback's record, or
         None when this try is over (a stale or repeated call)."""
@@ -244,6 +254,8 @@ class Dialer:
         dialling = self._free_agent(handoff_id, attempt)
         if dialling.get("state") == "connected":  # the Dial's own report was lost
             self.connected(handoff_id, attempt, 0)
+        elif status == "completed" and dialling.get("state") == "dialling":
+            self.failed(handoff_id, attempt, "our agent did not take the call")  # no key
         elif status == "completed":
             self.failed(handoff_id, attempt, "our agent hung up before they answered")
         else:

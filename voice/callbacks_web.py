@@ -3,7 +3,9 @@
 Twilio rings the agent (`Dialer.tick`), then comes here:
 
 - POST /voice/callbacks/agent?cb=ID&n=TRY: the agent answered. They hear who they are calling
-  and why, then a <Dial> rings the customer from the line's number.
+  and why, and press a key (a voicemail presses none: the leg hangs up, the try failed).
+- POST /voice/callbacks/agent-accept?cb=ID&n=TRY: the key; a <Dial> rings the customer from
+  the line's number. A browser phone (client:) skips the key: it was answered by a click.
 - POST /voice/callbacks/customer?cb=ID&n=TRY: the customer answered (the Number's `url`); they
   hear that this is their call back, then are put through.
 - POST /voice/callbacks/result?cb=ID&n=TRY: the Dial's action, with DialCallStatus.
@@ -29,7 +31,17 @@ from presszero.flows.engine.dialog import ends_in
 
 from . import signature
 from .callbacks import CUSTOMER_RING, Dialer, language_of, number_of, url
-from .twiml import _attrs, _element, _response, _say, endpoint_noun, goodbye, speak
+from .twiml import (
+    NOT_TAKEN,
+    _attrs,
+    _element,
+    _response,
+    _say,
+    endpoint_noun,
+    goodbye,
+    screen,
+    speak,
+)
 from .whisper import whisper_text
 
 log = logging.getLogger(__name__)
@@ -39,6 +51,7 @@ TICK_SECONDS = 15  # how often each worker looks for callbacks to dial
 TWIML = "text/xml"
 GREETING = "Hello, this is the call back you asked for. Putting you through now."
 STALE = "This call back is no longer needed. Thank you. Goodbye."
+CALL_NOW = "To call them now, press 1."
 SORRY = "Sorry, something went wrong on our side. The call back stays in the inbox. Goodbye."
 
 
@@ -89,15 +102,37 @@ def _try() -> tuple[str, int]:
 
 @bp.post("/agent")
 def agent() -> Response:
-    """The agent answered: the whisper, then the customer is rung."""
+    """The agent answered: who they are calling back and why, then a key to call them now; a
+    voicemail presses none and the customer is never rung. A browser phone was answered by a
+    click: the customer is rung at once."""
     handoff_id, attempt = _try()
+    line = dialer()
+    record, by_click = line.ringing(handoff_id, attempt)
+    if record is None:
+        return twiml(goodbye(STALE))
+    if by_click:
+        return _call_the_customer(handoff_id, attempt, briefed=False)
+    accept = url("agent-accept", cb=handoff_id, n=attempt)
+    language = language_of(line.flows, record)
+    return twiml(screen(briefing(record), accept, language, ask=CALL_NOW))
+
+
+@bp.post("/agent-accept")
+def agent_accept() -> Response:
+    """The agent pressed a key after hearing who it is: ring the customer."""
+    handoff_id, attempt = _try()
+    if not request.form.get("Digits"):
+        return twiml(goodbye(NOT_TAKEN))
+    return _call_the_customer(handoff_id, attempt, briefed=True)
+
+
+def _call_the_customer(handoff_id: str, attempt: int, *, briefed: bool) -> Response:
     line = dialer()
     record = line.agent_answered(handoff_id, attempt)
     if record is None:
         return twiml(goodbye(STALE))
-    return twiml(
-        call_the_customer(record, attempt, line.caller_id, language_of(line.flows, record))
-    )
+    language = language_of(line.flows, record)
+    return twiml(call_the_customer(record, attempt, line.caller_id, language, briefed=briefed))
 
 
 @bp.post("/customer")
@@ -120,16 +155,25 @@ def agent_status() -> Response:
     return Response(status=204)
 
 
-def call_the_customer(record: dict[str, Any], attempt: int, caller_id: str, language: str) -> str:
-    """Return TwiML that tells the agent who they are calling back, then dials the customer."""
-    handoff_id, number = str(record["id"]), number_of(record)
-    query: dict[str, str | int] = {"cb": handoff_id, "n": attempt}
+def briefing(record: dict[str, Any]) -> list[str]:
+    """Return what the agent hears before a call back: who, why, and their message."""
     words = [whisper_text(record.get("summary") or {}, callback=True)]
     message = str(record.get("transcription") or "").strip()
     if message:
         words.append(f"Their message: {message[:500]}")
     elif record.get("recording_url"):
         words.append("They left a message; it is in the inbox.")
+    return words
+
+
+def call_the_customer(
+    record: dict[str, Any], attempt: int, caller_id: str, language: str, *, briefed: bool = False
+) -> str:
+    """Return TwiML that tells the agent who they are calling back (unless `briefed` already),
+    then dials the customer."""
+    handoff_id, number = str(record["id"]), number_of(record)
+    query: dict[str, str | int] = {"cb": handoff_id, "n": attempt}
+    words = [] if briefed else briefing(record)
     words.append(f"Calling them now, on the number ending in {ends_in(number)}.")
     attrs = _attrs(action=url("result", **query), caller_id=caller_id, timeout=CUSTOMER_RING)
     dial = _element("Dial", attrs, endpoint_noun(number, url("customer", **query)))

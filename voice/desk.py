@@ -8,6 +8,9 @@ their place and an estimate from the agents on duty and recent handle times, and
 for a callback. An agent takes a waiting caller from the inbox (the call is redirected, through
 Twilio's REST API, to a Dial of that agent) or by calling the line from their own phone.
 
+An agent on a phone presses a key after the whisper to take the call: a voicemail that picks
+up presses none, so the caller goes back in line instead of being put through to a recording.
+
 What Twilio reports closes what is open: an agent is busy from the moment their leg answers
 (the whisper is fetched) until the Dial or the call ends; a caller who hangs up in the queue
 leaves the inbox at once.
@@ -71,14 +74,31 @@ class CallDesk:
         return Target(agents=ring)
 
     def answered(self, call: str, agent: str) -> str:
-        """An agent's leg answered (Twilio fetched the whisper): they are busy with this
-        caller, who is theirs; tell them who it is."""
+        """An agent's leg answered (Twilio fetched the whisper): tell them who it is. They are
+        busy from now; the caller is theirs once they press a key (a browser phone was
+        answered by a click, so at once)."""
         hid, now = f"{CHANNEL}:{call}", self.clock.now()
         record = self.handoffs.get(hid) or {}
-        if agent:
-            self.agents.mark_busy(agent, hid, now)
+        whisper = whisper_text(record.get("summary") or {})
+        if not agent:  # the fixed line (PRESSZERO_AGENT_NUMBER): nobody to keep track of
+            return twiml.speak([whisper])
+        self.agents.mark_busy(agent, hid, now)
+        person = self.agents.get(agent)
+        if person is not None and person.endpoint.startswith("client:"):
             self.handoffs.update(hid, now, status="connected", agent=agent)
-        return twiml.speak([whisper_text(record.get("summary") or {})])
+            return twiml.speak([whisper])
+        self.handoffs.update(hid, now, status="offered", agent=agent)
+        return twiml.screen([whisper], twiml.url("whisper-accept", call=call, agent=agent))
+
+    def accepted(self, call: str, agent: str, digits: str) -> str:
+        """The agent pressed a key after the whisper: put the caller through (an empty answer
+        ends the leg's TwiML and Twilio bridges). No key: hang up the agent's leg."""
+        hid, now = f"{CHANNEL}:{call}", self.clock.now()
+        record = self.handoffs.get(hid) or {}
+        if not digits or record.get("agent") != agent or record.get("status") != "offered":
+            return twiml.goodbye(twiml.NOT_TAKEN)
+        self.handoffs.update(hid, now, status="connected")
+        return twiml.speak([])
 
     def dial_ended(self, form: Mapping[str, str], turn: int) -> str | None:
         """After a Dial of agents: goodbye if they talked, else back to the queue to wait.
@@ -91,7 +111,9 @@ class CallDesk:
         agent = str(record.get("agent") or "")
         if agent:
             self.agents.mark_free(agent, now, conversation_id=hid)
-        if status == "completed":
+        # "completed" with the agent's key never pressed: a voicemail took the leg, or the
+        # agent let it go; the caller was never put through
+        if status == "completed" and record.get("status") != "offered":
             seconds = _int(form.get("DialCallDuration"), 0)
             if record.get("queue") and seconds:
                 self.handoffs.record_handle_time(str(record["queue"]), seconds)
@@ -247,7 +269,10 @@ class CallDesk:
             return
         if record.get("agent"):
             self.agents.mark_free(str(record["agent"]), now, conversation_id=hid)
-        if record.get("status") in ("waiting", "claimed") and record.get("kind") == "handoff":
+        if (
+            record.get("status") in ("waiting", "claimed", "offered")
+            and record.get("kind") == "handoff"
+        ):
             self.handoffs.update(
                 hid, now, status="abandoned", note="hung up before a person answered"
             )

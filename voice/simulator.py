@@ -186,9 +186,20 @@ class SimulatedCall:
             whisper = urljoin(url, first.get("url", ""))
             root = ET.fromstring(self.post(whisper))  # noqa: S314 - our own server's TwiML
             said = [s.text or "" for s in root.iter("Say")]
+            gather = root.find("Gather")
+            if gather is not None:  # asked for a key to take the call: the whisper, then 1
+                said = [s.text or "" for s in gather.iter("Say")]
             self.log.agent_heard.extend(said)
             for text in said:
                 self._say(f"    (agent hears) {text}")
+            if gather is not None and gather.get("action"):
+                self._say("    (agent presses 1)")
+                taken = ET.fromstring(  # noqa: S314 - our own server's TwiML
+                    self.post(urljoin(whisper, gather.get("action", "")), {"Digits": "1"})
+                )
+                if taken.find("Hangup") is not None:
+                    self._say("  ✗ the call was not put through")
+                    return self._after_dial(verb, url, "completed")
         self._say("  ✓ connected to a person")
         return self._after_dial(verb, url, "completed")
 

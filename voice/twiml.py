@@ -222,6 +222,26 @@ def speak(texts: Iterable[str], language: str = "en-US", *, pause: int = 0) -> s
     return _response(says)
 
 
+ACCEPT_SECONDS = 8  # how long an agent has to press a key after the whisper
+TAKE_IT = "To take this call, press 1."
+NOT_TAKEN = "No key was pressed, so the call was not put through. Goodbye."
+
+
+def screen(
+    texts: Iterable[str], action: str, language: str = "en-US", *, ask: str = TAKE_IT
+) -> str:
+    """Return an agent leg's TwiML: the whisper, then a key to take the call.
+
+    A phone can be answered by its voicemail; a machine presses no key, so the leg hangs up
+    and the caller is never put through to a recording (Twilio's <Number url> may run only
+    Say, Play, Pause, Gather and Hangup).
+    """
+    says = "".join(_say(text, language) for text in [*texts, ask])
+    attrs = _attrs(action=action, input="dtmf", method="POST", num_digits=1,
+                   timeout=ACCEPT_SECONDS)  # fmt: skip
+    return _response(_element("Gather", attrs, says) + _say(NOT_TAKEN, language) + "<Hangup />")
+
+
 def offer_callback(words: Iterable[str], action: str, language: str = "en-US") -> str:
     """Return queue-wait TwiML that offers a callback on key 1 while the caller waits."""
     says = [_say(text, language) for text in words]

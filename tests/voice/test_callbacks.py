@@ -83,6 +83,14 @@ def agent_leg(app: Any, twilio_api: Any, form: dict[str, str]) -> Call:
     return Call(app.test_client(), caller=LINE, sid=sid)
 
 
+def take(leg: Call, form: dict[str, str]) -> ET.Element:
+    """The agent answers, hears who it is, and presses 1: return the TwiML that rings the
+    customer."""
+    asked = leg.twiml(path_of(form["Url"]), CallStatus="in-progress").find("Gather")
+    assert asked is not None, "the agent is asked for a key before the customer is rung"
+    return leg.twiml(asked.get("action", ""), Digits="1")
+
+
 def tick(app: Any, at: datetime) -> list[str]:
     return app.extensions["presszero.dialer"].tick(at)
 
@@ -115,13 +123,18 @@ def test_a_callback_booked_out_of_hours_rings_the_agent_at_opening_then_the_cust
         assert (agents.get("ann").status, agents.get("ann").busy_with) == ("busy", handoff_id)
 
         leg = agent_leg(app, twilio_api, form)
-        answered = leg.twiml(path_of(form["Url"]), CallStatus="in-progress")
-        whisper = heard(answered)
+        briefed = leg.twiml(path_of(form["Url"]), CallStatus="in-progress")
+        whisper = heard(briefed)
         assert whisper.startswith("A call back to Dana Reyes.")
         assert "Silver Health plan was cancelled by us" in whisper
         assert "It's about: wants to choose a plan." in whisper
-        assert "ending in 0 0 0 2" in whisper
+        assert "To call them now, press 1." in whisper
         assert not NOT_PLAIN.search(whisper), whisper
+        assert briefed.find("Dial") is None  # no one is rung before the agent's key
+        asked = briefed.find("Gather")
+        assert asked is not None
+        answered = leg.twiml(asked.get("action", ""), Digits="1")
+        assert "ending in 0 0 0 2" in heard(answered)
         dial = answered.find("Dial")
         assert dial is not None
         assert dial.get("callerId") == LINE
@@ -171,7 +184,7 @@ def test_no_answer_is_tried_again_ten_minutes_later_three_times_then_a_person_ha
         assert tick(app, OPENING) == [handoff_id]
         form = placed(twilio_api)[-1]
         leg = agent_leg(app, twilio_api, form)
-        dial = leg.twiml(path_of(form["Url"])).find("Dial")
+        dial = take(leg, form).find("Dial")
         assert dial is not None
         told = heard(leg.twiml(dial.get("action", ""), DialCallStatus="no-answer"))
         assert "try again in 10 minutes" in told
@@ -197,7 +210,7 @@ def test_no_answer_is_tried_again_ten_minutes_later_three_times_then_a_person_ha
         assert tick(app, OPENING + 2 * spacing) == [handoff_id]
         form = placed(twilio_api)[-1]
         leg = agent_leg(app, twilio_api, form)
-        dial = leg.twiml(path_of(form["Url"])).find("Dial")
+        dial = take(leg, form).find("Dial")
         assert dial is not None
         told = heard(leg.twiml(dial.get("action", ""), DialCallStatus="busy"))
         assert "in the inbox for a person" in told
@@ -221,6 +234,47 @@ def test_no_answer_is_tried_again_ten_minutes_later_three_times_then_a_person_ha
     with freeze_time(OPENING + 5 * spacing):
         page = inbox.get("/agent").get_data(as_text=True)
     assert "3 tries, no one reached (their line was busy): call them yourself" in page
+
+
+def test_an_agents_voicemail_answering_never_rings_the_customer_and_the_try_is_made_again(
+    app: Any, twilio_api: Any, store: ContextStore
+):
+    handoff_id = book_a_morning_callback(app)
+    on_duty(app, "ann", ANN, ["support"], "available")
+    with freeze_time(OPENING):
+        assert tick(app, OPENING) == [handoff_id]
+        [form] = placed(twilio_api)
+        leg = agent_leg(app, twilio_api, form)
+        briefed = leg.twiml(path_of(form["Url"]), CallStatus="in-progress")
+        # a recording presses no key: Twilio goes past the Gather to the Hangup
+        assert briefed.find("Dial") is None
+        assert [child.tag for child in briefed] == ["Gather", "Say", "Hangup"]
+        leg.post(path_of(form["StatusCallback"]), CallStatus="completed", CallDuration="12")
+    assert contacts(store) == [
+        ("missed", "callback attempt 1 of 3: our agent did not take the call", leg.sid)
+    ]
+    assert app.extensions["presszero.agents"].get("ann").status == "available"
+    later = OPENING + timedelta(seconds=RETRY_SPACING)
+    with freeze_time(later):
+        assert tick(app, later) == [handoff_id]
+    assert [f["To"] for f in placed(twilio_api)] == [ANN, ANN]  # never Dana's number
+
+
+def test_an_agent_on_the_browser_phone_answered_by_a_click_rings_the_customer_at_once(
+    app: Any, twilio_api: Any
+):
+    handoff_id = book_a_morning_callback(app)
+    on_duty(app, "cleo", "client:cleo", ["support"], "available")
+    with freeze_time(OPENING):
+        assert tick(app, OPENING) == [handoff_id]
+        [form] = placed(twilio_api)
+        assert form["To"] == "client:cleo"
+        answered = agent_leg(app, twilio_api, form).twiml(path_of(form["Url"]))
+    assert answered.find("Gather") is None
+    assert heard(answered).startswith("A call back to Dana Reyes.")
+    dial = answered.find("Dial")
+    assert dial is not None
+    assert [(n.tag, n.text) for n in dial] == [("Number", DANA)]
 
 
 def test_two_dialers_ticking_at_once_dial_each_callback_once(

@@ -73,20 +73,61 @@ def test_pressing_0_in_billing_rings_only_the_available_billing_agent_with_a_pla
     assert [n.text for n in dial] == ["+15550107001"]  # Ann only: Bob is away, Cat is plans
     whisper = dial[0].get("url", "")
     assert query(whisper)["agent"] == "ann"
-    heard = " ".join(s.text or "" for s in call.twiml(whisper).iter("Say"))
+    briefed = call.twiml(whisper)
+    heard = " ".join(s.text or "" for s in briefed.iter("Say"))
     assert heard.startswith("A call from Jo Marsh.")
     assert "Their Silver Health plan was cancelled by us 3 days ago (non-payment)." in heard
     assert "They chose billing." in heard
     assert "They pressed 0 for a person." in heard
+    assert "To take this call, press 1." in heard
     assert not NOT_PLAIN.search(heard), heard
     ann = agents.get("ann")
     assert (ann.status, ann.busy_with) == ("busy", f"voice:{call.sid}")
+    asked = briefed.find("Gather")
+    assert asked is not None
+    taken = call.twiml(asked.get("action", ""), Digits="1")
+    assert list(taken) == []  # an empty answer: Twilio puts the caller through
+    handoffs = app.extensions["presszero.handoffs"]
+    assert handoffs.get(f"voice:{call.sid}")["status"] == "connected"
     bye = call.twiml(dial.get("action", ""), DialCallStatus="completed", DialCallDuration="95")
     assert bye.find("Hangup") is not None
     assert agents.get("ann").status == "available"
-    handoffs = app.extensions["presszero.handoffs"]
     assert handoffs.handle_times("billing") == [95]
     assert handoffs.get(f"voice:{call.sid}")["agent"] == "ann"
+
+
+@freeze_time(OPEN)
+def test_a_voicemail_that_answers_an_agents_phone_never_gets_the_caller(app: Any, agents: Any):
+    on_duty(agents, "ann", "+15550107001", ["billing"], "available")
+    call = to_billing_and_press_0(app)
+    dial = call.last.find("Dial") if call.last is not None else None
+    assert dial is not None
+    briefed = call.twiml(dial[0].get("url", ""))  # the recording "answers": the whisper plays
+    assert [child.tag for child in briefed] == ["Gather", "Say", "Hangup"]  # no key: hang up
+    hid = f"voice:{call.sid}"
+    assert app.extensions["presszero.handoffs"].get(hid)["status"] == "offered"
+    # Twilio ends the agent's leg; the Dial reports it as it ended (completed, a few seconds)
+    back = call.twiml(dial.get("action", ""), DialCallStatus="completed", DialCallDuration="9")
+    assert back.find("Enqueue") is not None  # in line for the next person, not hung up
+    assert "no one could pick up" in " ".join(s.text or "" for s in back.iter("Say"))
+    record = app.extensions["presszero.handoffs"].get(hid)
+    assert (record["status"], record.get("agent")) == ("waiting", None)
+    assert agents.get("ann").status == "available"
+    assert app.extensions["presszero.handoffs"].handle_times("billing") == []
+
+
+@freeze_time(OPEN)
+def test_a_browser_phone_answered_by_a_click_is_put_through_without_a_key(app: Any, agents: Any):
+    on_duty(agents, "cleo", "client:cleo", ["billing"], "available")
+    call = to_billing_and_press_0(app)
+    dial = call.last.find("Dial") if call.last is not None else None
+    assert dial is not None
+    assert [(n.tag, n.text) for n in dial] == [("Client", "cleo")]
+    briefed = call.twiml(dial[0].get("url", ""))
+    assert briefed.find("Gather") is None
+    assert " ".join(s.text or "" for s in briefed.iter("Say")).startswith("A call from Jo Marsh.")
+    record = app.extensions["presszero.handoffs"].get(f"voice:{call.sid}")
+    assert (record["status"], record["agent"]) == ("connected", "cleo")
 
 
 @freeze_time(OPEN)
