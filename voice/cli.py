@@ -18,10 +18,11 @@ from .simulator import CallError, HangUp, SimulatedCall, scripted
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="The server.")
 @click.option(
     "--agent",
-    type=click.Choice(["answered", "busy", "no-answer", "failed"]),
+    type=click.Choice(["answered", "voicemail", "busy", "no-answer", "failed"]),
     default="answered",
     show_default=True,
-    help="What the agent's phone does when the call is transferred.",
+    help="What the agent's phone does when the call is transferred (voicemail: it answers"
+    " and presses no key).",
 )
 def call(caller: str, called: str, script: str | None, url: str, agent: str) -> None:
     """Call the voice line as Twilio would: signed webhooks, TwiML followed, inputs typed."""

@@ -46,7 +46,7 @@ class SimulatedCall:
         *,
         caller: str,
         called: str = "+15550009999",
-        agent: str = "answered",  # or busy, no-answer, failed
+        agent: str = "answered",  # or voicemail, busy, no-answer, failed
         session: requests.Session | None = None,
         echo: Callable[[str], None] | None = None,
     ) -> None:
@@ -177,11 +177,12 @@ class SimulatedCall:
         names = [(n.text or "").strip() for n in nouns] or [(verb.text or "").strip()]
         self.log.target = names[0]
         self._say(f"  → ringing {', '.join(names)}")
-        if self.agent != "answered":
+        if self.agent not in ("answered", "voicemail"):
             self._say(f"  ✗ {self.agent.replace('-', ' ')}")
             return self._after_dial(verb, url, self.agent)
         first = nouns[0] if nouns else None
-        self._say(f"  ✓ {names[0]} answers")
+        who = f"{names[0]}'s voicemail" if self.agent == "voicemail" else names[0]
+        self._say(f"  ✓ {who} answers")
         if first is not None and first.get("url"):
             whisper = urljoin(url, first.get("url", ""))
             root = ET.fromstring(self.post(whisper))  # noqa: S314 - our own server's TwiML
@@ -192,6 +193,10 @@ class SimulatedCall:
             self.log.agent_heard.extend(said)
             for text in said:
                 self._say(f"    (agent hears) {text}")
+            if gather is not None and self.agent == "voicemail":
+                self._say("    (no key is pressed: Twilio hangs up the agent's phone)")
+                self._say("  ✗ the call was not put through")
+                return self._after_dial(verb, url, "completed")
             if gather is not None and gather.get("action"):
                 self._say("    (agent presses 1)")
                 taken = ET.fromstring(  # noqa: S314 - our own server's TwiML

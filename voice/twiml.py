@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from presszero.flows.engine.actions import Action, Callback, End, Handoff, Prompt, Say, Voicemail
-from presszero.flows.render.voice import VOICEMAIL, prompt_words
+from presszero.flows.render.voice import VOICEMAIL, prompt_words, read_aloud
 
 GATHER_TIMEOUT = 6  # seconds of silence before the engine hears "no input"
 DIAL_TIMEOUT = 25  # seconds an agent's phone rings before we call it no-answer
@@ -269,7 +269,7 @@ def _element(name: str, attrs: str, inner: str = "") -> str:
 
 def _say(text: str, language: str) -> str:
     start, empty = _say_tags(language)
-    text = _text(text)
+    text = _text(read_aloud(text))
     return f"{start}{text}</Say>" if text else empty
 
 

@@ -129,5 +129,6 @@ def said_when(hours: Hours, moment: datetime, when: str, now: datetime) -> str:
 
 
 def ends_in(number: str) -> str:
-    """Return how a number is read back: its last four digits."""
-    return " ".join(number[-4:])
+    """Return the last four digits a number is named by ("0002"); the phone reads them one
+    by one (flows/render/voice.read_aloud), the chat shows them as they are."""
+    return number[-4:]

@@ -45,6 +45,17 @@ def prompt_words(prompt: Prompt) -> str:
     return said
 
 
+_ENDING_IN = re.compile(r"(\bending in )([0-9]{2,})\b")
+
+
+def read_aloud(text: str) -> str:
+    """Return text as a caller should hear it: a number named by its last digits ("ending in
+    0002") read digit by digit ("0 0 0 2"), not as "two"."""
+    if "ending in" not in text:
+        return text
+    return _ENDING_IN.sub(lambda m: m.group(1) + " ".join(m.group(2)), text)
+
+
 def _lower_first(label: str) -> str:
     """Return a label as it reads after "For": "Billing" → "billing", "SMS" and "I" kept."""
     first = label.split(" ", 1)[0]
@@ -63,4 +74,4 @@ def spoken(actions: Sequence[Action]) -> list[str]:
             out.append(prompt_words(action))
         elif isinstance(action, Voicemail):
             out.append(action.prompt or VOICEMAIL)
-    return out
+    return [read_aloud(text) for text in out]

@@ -23,6 +23,7 @@ WHO = ["+15550109999", "+15550100001", "+15550100002", "+15550100003"]
 KEY_NUMBER = re.compile(r"(?<![\w.])[0-9*#](?![\w.])")
 NUMBER_READ_BACK = re.compile(r"ending in [0-9 ]+")  # the customer's own number: data, not keys
 MAX_DEPTH = 6
+CLOSED = "2026-11-23T03:00:00Z"  # Sunday 22:00 in New York: the line is closed
 
 
 @pytest.fixture
@@ -119,3 +120,20 @@ def test_a_voice_walk_of_the_same_menus_hears_every_options_key_and_the_escape_k
             for option in menu.options:
                 assert f"press {option.key}" in said, (menu.id, said)
             assert "press 0" in said, (menu.id, said)
+
+
+@freeze_time(OPEN)
+def test_a_number_read_back_is_digit_by_digit_on_the_phone_and_as_written_in_the_chat(
+    app: Any,
+):
+    # no one is online: Dana asking for a person is offered a call back on her own number
+    visitor = Visitor(app, sender="walk-read-back-x")
+    visitor.identity = token_for(app, "+15550100002")
+    visitor.send("hi")
+    offer = " ".join(str(r.get("text", "")) for r in visitor.send("agent"))
+    assert "ending in 0002." in offer, offer
+    with freeze_time(CLOSED):  # on the phone a call back is offered out of hours
+        call = Call(app.test_client(), caller="+15550100002")
+        call.start()
+        heard = " ".join(s.text or "" for s in call.press("0").iter("Say"))
+    assert "ending in 0 0 0 2." in heard, heard
