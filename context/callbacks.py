@@ -97,6 +97,12 @@ def callbacks_index(prefix: str = PREFIX) -> str:
     return f"{prefix}:callbacks"
 
 
+def handoffs_index(prefix: str = PREFIX) -> str:
+    """Return the key of the sorted set of open handoffs, by when each first asked for a
+    person (their place in line)."""
+    return f"{prefix}:handoffs"
+
+
 def callback_due(record: Mapping[str, Any], now: datetime) -> float | None:
     """Return when a handoff being opened is owed a call (unix time), or None if it is not.
 
@@ -131,9 +137,18 @@ class CallbackStore:
         return f"{self.prefix}:callback:{{{handoff_id}}}"
 
     def due(self, now: datetime, limit: int = 50) -> list[str]:
-        """Return the ids of callbacks to look at by `now`, the longest due first."""
+        """Return the ids of callbacks to look at by `now`, first in line first.
+
+        The longest due are found; among them, whoever asked for a person first goes first,
+        so a caller who waited in the queue and pressed 1 for a call back keeps their place.
+        """
         found = self.redis.zrangebyscore(self.index, "-inf", now.timestamp(), start=0, num=limit)
-        return [text(i) for i in found]
+        ids = [text(i) for i in found]
+        if len(ids) < 2:
+            return ids
+        asked = self.redis.zmscore(handoffs_index(self.prefix), ids)
+        place = [math.inf if score is None else score for score in asked]
+        return [i for _, _, i in sorted(zip(place, range(len(ids)), ids, strict=True))]
 
     def owed(self, limit: int = 1000) -> list[tuple[str, float]]:
         """Return every callback owed with when it is next looked at (inf: a person has it)."""

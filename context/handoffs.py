@@ -14,7 +14,7 @@ from typing import Any
 
 import redis
 
-from .callbacks import callback_due, callbacks_index
+from .callbacks import callback_due, callbacks_index, handoffs_index
 from .connect import RedisClient, is_cluster, mget, text
 from .store import PREFIX, queue_link
 
@@ -43,7 +43,7 @@ class HandoffStore:
 
     @property
     def index(self) -> str:
-        return f"{self.prefix}:handoffs"
+        return handoffs_index(self.prefix)
 
     def queue_open(
         self, client: Any, handoff_id: str, record: Mapping[str, Any], now: datetime

@@ -277,6 +277,33 @@ def test_an_agent_on_the_browser_phone_answered_by_a_click_rings_the_customer_at
     assert [(n.tag, n.text) for n in dial] == [("Number", DANA)]
 
 
+def test_a_caller_who_waited_in_the_queue_then_asked_for_a_call_back_keeps_their_place(
+    app: Any, twilio_api: Any
+):
+    handoffs = app.extensions["presszero.handoffs"]
+
+    def record(who: str, phone: str, callback: dict[str, str] | None) -> dict[str, Any]:
+        owed = {"kind": "callback", "status": "callback", "callback": callback} if callback else {}
+        return {"channel": "voice", "kind": "handoff", "queue": "support", "phone": phone,
+                "reason": "a question", "summary": {"who": who}, **owed}  # fmt: skip
+
+    def asap(at: datetime, phone: str) -> dict[str, str]:
+        return {"number": phone, "when": "asap", "not_before": at.isoformat()}
+
+    first, second = OPENING + timedelta(minutes=20), OPENING + timedelta(minutes=10)
+    # Kim waits in the queue from opening; Lee asks for a call back ten minutes later; then
+    # Kim, tired of waiting, presses 1 for a call back too
+    handoffs.open("voice:CAkim", record("Kim", "+15550107101", None), OPENING)
+    handoffs.open("voice:CAlee", record("Lee", "+15550107102", asap(second, "+15550107102")),
+                  second)  # fmt: skip
+    handoffs.open("voice:CAkim", record("Kim", "+15550107101", asap(first, "+15550107101")),
+                  first)  # fmt: skip
+    on_duty(app, "ann", ANN, ["support"], "available")  # one agent: one call at a time
+    later = OPENING + timedelta(minutes=25)
+    with freeze_time(later):
+        assert tick(app, later) == ["voice:CAkim"]
+
+
 def test_two_dialers_ticking_at_once_dial_each_callback_once(
     make_app: Any, store: ContextStore, twilio_api: Any
 ):
