@@ -268,6 +268,10 @@ class _Run(Exits):
             if not number:
                 self.miss(step, "no_match", "invalid")
                 return
+            own = key == "1" and known
+            self.told(
+                "asked to be called on the number we have" if own else "gave a number to call"
+            )
             self.state.callback_number, self.state.phase = number, "when"
             self.state.no_match = self.state.no_input = 0
             self.prompt(step)
@@ -276,7 +280,13 @@ class _Run(Exits):
             if when is None:
                 self.miss(step, "no_match")
             else:
+                self.told(f"asked to be called {WHEN_WORDS.get(when, 'back')}")
                 self.schedule(step, when)
+
+    def told(self, what: str) -> None:
+        """Say how the last answer retells to a person, when its words would not ("wrote 1")."""
+        if self.state.said:
+            self.state.said[-1]["told"] = what
 
     def miss(self, step: PromptStep, kind: str, sorry: str | None = None) -> None:
         """Count a miss; the last allowed one escapes, others apologise and ask again."""
@@ -295,6 +305,13 @@ class _Run(Exits):
             self.escape(step, kind)
             return
         self.prompt(step, SORRY[sorry or kind])
+
+
+WHEN_WORDS = {
+    "asap": "as soon as we can",
+    "morning": "in the morning",
+    "afternoon": "in the afternoon",
+}
 
 
 def _menu_hints(flow: Flow, step: MenuStep) -> tuple[str, ...]:

@@ -66,7 +66,9 @@ def told_of(state: State) -> tuple[str, ...]:
     """Return what the customer told the bot, as a person would retell it."""
     out: list[str] = []
     for said in state.said:
-        if said.get("chose"):
+        if said.get("told"):
+            out.append(str(said["told"]))
+        elif said.get("chose"):
             out.append(f"chose {said['chose'][:1].lower()}{said['chose'][1:]}")
         elif said["how"] != "pressed":
             out.append(f'{"said" if said["how"] == "said" else "wrote"} "{said["text"]}"')

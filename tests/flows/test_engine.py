@@ -253,6 +253,11 @@ def test_out_of_hours_a_handoff_becomes_a_callback_and_the_real_hours_are_said(
     )
     assert callback.reason == "asked for a person"
     assert callback.not_before == afternoon
+    # retold to the agent in words, not as the keys and phrases they gave
+    assert callback.summary.told == (
+        "asked to be called on the number we have",
+        "asked to be called in the afternoon",
+    )
 
 
 def test_out_of_hours_a_flow_can_take_a_voicemail_instead():
