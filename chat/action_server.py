@@ -16,8 +16,6 @@ from presszero.flowset import FlowSet
 from presszero.runtime import open_store, settings
 from presszero.secrets_file import setting_or_data_secret
 
-from .tracker import TRUSTED_CHANNELS
-
 if TYPE_CHECKING:  # rasa-sdk and sanic take a second to import: only `presszero actions` pays
     from rasa_sdk.executor import ActionExecutor
     from sanic import Sanic
@@ -37,18 +35,12 @@ def create_action_app(executor: ActionExecutor) -> Sanic:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=5055, show_default=True, type=click.IntRange(1, 65535))
-@click.option(
-    "--trust-channel",
-    "trusted",
-    multiple=True,
-    default=sorted(TRUSTED_CHANNELS),
-    show_default=True,
-    help="A Rasa input channel whose sender id is the caller's real phone number (repeatable).",
-)
-def actions(host: str, port: int, trusted: tuple[str, ...]) -> None:
+def actions(host: str, port: int) -> None:
     """Serve the rasa-sdk actions Rasa's endpoints.yml points at.
 
-    Identity tokens are checked with the chat widget's secret (PRESSZERO_CHAT_SECRET).
+    Identity tokens are checked with the chat widget's secret (PRESSZERO_CHAT_SECRET). No Rasa
+    channel's sender id is trusted as a phone: Rasa's REST channel lets the request name its
+    own input channel, so a caller's phone reaches the actions only in a signed token.
     """
     from .actions import build_executor
 
@@ -66,7 +58,6 @@ def actions(host: str, port: int, trusted: tuple[str, ...]) -> None:
             identity_secret=setting_or_data_secret(
                 config, "PRESSZERO_CHAT_SECRET", "chat-identity-secret"
             ),
-            trusted_channels=trusted,
         )
         app = create_action_app(executor)
         click.echo(f"presszero actions on http://{host}:{port}/webhook", err=True)

@@ -5,11 +5,14 @@ Each action is handed the store, the handoff inbox and the clock; none reads a g
 rasa-sdk's `ActionExecutor` stays free of transport and tests run the actions through it.
 
 Who the visitor is comes only from sources the visitor cannot forge: the `customer_id` slot
-(set by the Rasa side, or by `action_load_context` itself), a signed `identity` token in the
-message metadata (the same token the chat widget uses), or, on channels where the telephony
-provider sets them (Twilio by default), the sender id and `phone`/`email` metadata. On Rasa's
-REST or socket.io channels the sender id is whatever the browser sends, so it is never
-trusted there: an anonymous visitor must not be able to read anyone's plan.
+(set by the Rasa side, or by `action_load_context` itself) and a signed `identity` token in the
+message metadata (the same token the chat widget uses; its subject may be a customer id, a phone
+or an email). The sender id, `phone`/`email` metadata and the tracker's input channel are never
+trusted, whatever the channel: Rasa's REST channel takes `sender` and `input_channel` from the
+request body, so `{"sender": "+15550100002", "input_channel": "twilio"}` is anyone's to send.
+A Rasa channel that has verified the caller (a Twilio channel that checks the request
+signature, say) vouches for the phone by putting an `identity` token signed with
+PRESSZERO_CHAT_SECRET (`chat.identity.make_token`) in the message metadata.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -37,7 +39,6 @@ from presszero.flows.language.hours import Hours
 
 from .identity import verify_token
 from .tracker import (
-    TRUSTED_CHANNELS,
     latest_intent,
     latest_metadata,
     misses_in_a_row,
@@ -88,7 +89,6 @@ REASK = (
 )
 
 _PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 
 
 class PresszeroAction(Action):
@@ -104,7 +104,6 @@ class PresszeroAction(Action):
         *,
         hours: Hours | None = None,
         identity_secret: str = "",
-        trusted_channels: Iterable[str] = TRUSTED_CHANNELS,
     ) -> None:
         self.store = store
         self.handoffs = handoffs
@@ -112,7 +111,6 @@ class PresszeroAction(Action):
         self.hours = hours
         self.tz: tzinfo = hours.tz if hours else UTC
         self.identity_secret = identity_secret
-        self.trusted_channels = frozenset(trusted_channels)
 
     def name(self) -> str:
         return self.action_name
@@ -135,27 +133,13 @@ class PresszeroAction(Action):
             found = self.store.get(slot.strip())
             if found is not None:
                 return found
-        metadata = latest_metadata(tracker)
-        subject = verify_token(self.identity_secret, metadata.get("identity"), self.clock.now())
-        if subject:
-            return self.store.lookup(subject)
-        if tracker.get_latest_input_channel() not in self.trusted_channels:
-            return None
-        for value in (metadata.get("phone"), metadata.get("email"), tracker.sender_id):
-            found = self._lookup_address(value)
-            if found is not None:
-                return found
-        return None
+        subject = self._verified_subject(tracker)
+        return self.store.lookup(subject) if subject else None
 
-    def _lookup_address(self, value: object) -> Customer | None:
-        if not isinstance(value, str):
-            return None
-        value = value.strip().removeprefix("whatsapp:")
-        if _EMAIL.match(value):
-            return self.store.lookup_by_email(value)
-        if _PHONE.match(value):
-            return self.store.lookup_by_phone(value)
-        return None
+    def _verified_subject(self, tracker: Tracker) -> str | None:
+        """Return the subject of the message's signed identity token, or None."""
+        token = latest_metadata(tracker).get("identity")
+        return verify_token(self.identity_secret, token, self.clock.now())
 
     def escalate(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, escape: str
@@ -220,10 +204,9 @@ class PresszeroAction(Action):
         return self.hours is not None and not self.hours.is_open(now)
 
     def _trusted_phone(self, tracker: Tracker) -> str | None:
-        if tracker.get_latest_input_channel() not in self.trusted_channels:
-            return None
-        sender = tracker.sender_id.removeprefix("whatsapp:")
-        return sender if _PHONE.match(sender) else None
+        """Return the phone a signed identity token vouches for, or None (never the sender)."""
+        subject = (self._verified_subject(tracker) or "").strip()
+        return subject if _PHONE.match(subject) else None
 
 
 class LoadContext(PresszeroAction):
@@ -297,7 +280,6 @@ def build_executor(
     *,
     hours: Hours | None = None,
     identity_secret: str = "",
-    trusted_channels: Iterable[str] = TRUSTED_CHANNELS,
 ) -> ActionExecutor:
     """Return rasa-sdk's executor with the presszero actions registered on these stores."""
     executor = ActionExecutor()
@@ -309,7 +291,6 @@ def build_executor(
                 clock,
                 hours=hours,
                 identity_secret=identity_secret,
-                trusted_channels=trusted_channels,
             )
         )
     return executor

@@ -263,10 +263,12 @@ def test_load_context_reads_a_cancelled_plan_through_the_customer_id_slot(execut
         ("+15550100005", {"vip": True}),
     ],
 )
-def test_load_context_on_a_twilio_call_knows_each_demo_customers_situation(
+def test_load_context_on_a_call_knows_each_demo_customers_situation_from_a_signed_phone(
     executor: Any, phone: str, expected: dict[str, bool]
 ):
-    call = Conversation(sender=phone, channel="twilio_voice").user("hello", "greet")
+    # The Rasa channel that verified the call vouches for the phone with a signed token.
+    vouched = {"identity": make_token(SECRET, phone, NOW)}
+    call = Conversation(sender=phone, channel="twilio_voice").user("hello", "greet", vouched)
     found = slots(run(executor, call.call("action_load_context")))
     situation = ("recently_cancelled", "missed_appointment", "repeat_contact", "vip")
     assert found["customer_known"] is True
@@ -301,8 +303,34 @@ def test_a_phone_number_a_browser_sends_as_its_sender_id_reveals_nothing(executo
     assert slots(run(executor, call)) == CONTEXT_UNKNOWN
 
 
+@pytest.mark.parametrize("channel", ["twilio", "twilio_voice", "whatsapp", "rest"])
+def test_a_sender_phone_is_never_trusted_whatever_input_channel_the_request_claims(
+    executor: Any, handoffs: HandoffStore, channel: str
+):
+    # Rasa's REST channel takes `input_channel` from the request body: anyone can claim twilio.
+    chat = Conversation(sender="+15550100002", channel=channel)
+    chat.user("hi", "greet", {"phone": "+15550100002", "email": "dana@example.com"})
+    assert slots(run(executor, chat.call("action_load_context"))) == CONTEXT_UNKNOWN
+    run(executor, chat.user("a person please", "agent").call("action_handoff"))
+    entry = handoffs.get("rasa:+15550100002")
+    assert (entry["customer_id"] or "", entry["phone"] or "") == ("", "")
+    assert entry["who"] == "Someone we don't know"
+
+
+def test_a_handoff_from_a_signed_phone_carries_the_callers_number(
+    executor: Any, handoffs: HandoffStore
+):
+    vouched = {"identity": make_token(SECRET, "+15550100002", NOW)}
+    chat = Conversation(sender="CA123", channel="twilio_voice").user("agent", "agent", vouched)
+    run(executor, chat.call("action_handoff"))
+    entry = handoffs.get("rasa:CA123")
+    assert (entry["customer_id"], entry["phone"]) == ("cus_1002", "+15550100002")
+
+
 def test_an_unknown_caller_gets_a_neutral_context_with_no_personal_data(executor: Any):
-    chat = Conversation(sender="+15550109999", channel="twilio_voice").user("hello", "greet")
+    vouched = {"identity": make_token(SECRET, "+15550109999", NOW)}
+    chat = Conversation(sender="+15550109999", channel="twilio_voice")
+    chat.user("hello", "greet", vouched)
     result = run(executor, chat.call("action_load_context"))
     assert slots(result) == CONTEXT_UNKNOWN
     assert result.responses == []
@@ -438,7 +466,9 @@ def test_actions_lists_the_three_presszero_actions(app: Sanic):
 
 
 def test_the_webhook_fills_the_context_slots_from_real_tracker_json(app: Sanic):
-    call = Conversation(sender="+15550100002", channel="twilio_voice").user("hello", "greet")
+    vouched = {"identity": make_token(SECRET, "+15550100002", NOW)}
+    call = Conversation(sender="+15550100002", channel="twilio_voice")
+    call.user("hello", "greet", vouched)
     response = http(app, "POST", "/webhook", json=call.call("action_load_context"))
     assert response.status_code == 200
     body = response.json
@@ -508,7 +538,11 @@ def test_the_actions_command_serves_the_webhook_until_interrupted(
                 assert time.monotonic() < deadline, "presszero actions did not come up"
                 time.sleep(0.2)
 
-        by_phone = Conversation(sender="+15550100005", channel="twilio").user("hi", "greet")
+        claimed = Conversation(sender="+15550100005", channel="twilio").user("hi", "greet")
+        assert slots_over_http(base, claimed.call("action_load_context"))["vip"] is False
+        vouched = {"identity": make_token(SECRET, "+15550100005", datetime.now(UTC))}
+        by_phone = Conversation(sender="+15550100005", channel="twilio")
+        by_phone.user("hi", "greet", vouched)
         assert slots_over_http(base, by_phone.call("action_load_context"))["vip"] is True
         token = make_token(SECRET, "cus_1002", datetime.now(UTC))
         by_token = Conversation().user("hi", "greet", {"identity": token})
