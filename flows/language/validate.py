@@ -9,7 +9,8 @@ The proofs, each failing with the file:line of the offending step or field:
   one press of 0 (or "agent") reaches a handoff step directly, and the 2nd miss of any
   kind (no match, no input, low confidence) escapes on its own;
 - no prompt can swallow the escape: no menu option on an escape key, no `ask` that
-  accepts a lone 0.
+  accepts a lone 0;
+- the flow's language is one Twilio's <Say> and <Gather> both accept.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from .model import (
     goto_targets,
 )
 from .template import Template
+from .twilio_languages import refusals, spelled_like
 from .yamlsrc import Problem
 
 Report = Callable[[int, str], None]
@@ -50,6 +52,7 @@ def validate(flow: Flow) -> list[Problem]:
     _references(flow, problem)
     _escapes(flow, problem)
     _phrasing(flow, problem)
+    _language(flow, problem)
     if not out:
         _graph(flow, problem)
     return sorted(set(out))
@@ -202,6 +205,19 @@ def _phrasing(flow: Flow, problem: Report) -> None:
             )
         for key in sorted(keys - said):
             problem(voice.line, f"{where}: the voice prompt never says 'press {key}' for an option")
+
+
+def _language(flow: Flow, problem: Report) -> None:
+    refused = refusals(flow.language)
+    if not refused:
+        return
+    close = spelled_like(flow.language)
+    hint = f"; did you mean '{close}'?" if close else " (e.g. en-US, en-GB, es-US, fr-CA)"
+    problem(
+        flow.line,
+        f"language '{flow.language}' is not one Twilio's {' and '.join(refused)} accept"
+        f"{'s' if len(refused) == 1 else ''}: the phone line speaks and listens in it{hint}",
+    )
 
 
 def _policy(flow: Flow, policy: EscapePolicy, where: str, problem: Report) -> None:

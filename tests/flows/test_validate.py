@@ -230,3 +230,34 @@ def test_two_flows_with_one_name_in_a_folder_are_a_problem(tmp_path: Path):
         f"flow 'tiny' is also defined in {tmp_path / 'a.yaml'}"
     ]
     assert list(flows) == ["tiny"]
+
+
+@pytest.mark.parametrize(
+    ("language", "refused_by"),
+    [
+        ("cy-GB", "<Gather>"),  # Welsh is spoken, never listened for
+        ("en-GB-WLS", "<Gather>"),
+        ("yue-Hant-HK", "<Say>"),  # heard, never spoken
+        ("es-AR", "<Say>"),
+        ("xx-XX", "<Say> and <Gather>"),
+        ("en-us", "<Say> and <Gather>"),  # Twilio's values are case-sensitive
+    ],
+)
+def test_check_refuses_a_language_twilios_say_or_gather_would_refuse(
+    tmp_path: Path, language: str, refused_by: str
+):
+    text = TINY.replace("flow: tiny\n", f"flow: tiny\nlanguage: {language}\n")
+    problems = problems_in(tmp_path, text)
+    messages = [p.message for p in problems if p.line == 1]
+    assert any(f"language '{language}'" in m and refused_by in m for m in messages), problems
+
+
+@pytest.mark.parametrize("language", ["en-US", "en-GB", "es-US", "fr-CA", "de-DE", "ja-JP"])
+def test_a_language_both_say_and_gather_accept_passes_check(tmp_path: Path, language: str):
+    text = TINY.replace("flow: tiny\n", f"flow: tiny\nlanguage: {language}\n")
+    assert problems_in(tmp_path, text) == []
+
+
+def test_a_mis_cased_language_is_told_the_spelling_twilio_accepts(tmp_path: Path):
+    text = TINY.replace("flow: tiny\n", "flow: tiny\nlanguage: EN-us\n")
+    assert any("did you mean 'en-US'" in p.message for p in problems_in(tmp_path, text))
