@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import wraps
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -106,7 +107,9 @@ def template_helpers() -> dict[str, Any]:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
     if request.method == "GET":
-        return render_template("inbox_login.html", next=request.args.get("next", ""))
+        return render_template(
+            "inbox_login.html", next=local_path(request.args.get("next", "")) or ""
+        )
     name = request.form.get("name", "").strip().lower()[:64]
     address = request.remote_addr or "unknown"
     store = agents()
@@ -122,10 +125,27 @@ def login() -> Any:
     session.update(agent=agent.name, role=agent.role, csrf=secrets.token_urlsafe(32))
     session["epoch"] = store.session_epoch(agent.name)
     session.permanent = True
-    target = request.form.get("next", "")
+    home = url_for("inbox.index") if agent.role == "agent" else "/leads"
+    return redirect(local_path(request.form.get("next", "")) or home)
+
+
+def local_path(target: str) -> str | None:
+    """Return `target` if it is a path on this site, else None.
+
+    Only `/path?query` is kept: no scheme or host, no `//` or `/\\` (both mean another host
+    to a browser), no backslashes and no control characters (browsers drop tabs and
+    newlines, so `/%09/evil.example` is `//evil.example` to them; CR/LF would split the header).
+    """
+    if not target or len(target) > 2000 or "\\" in target:
+        return None
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in target):
+        return None
     if not target.startswith("/") or target.startswith("//"):
-        target = url_for("inbox.index") if agent.role == "agent" else "/leads"
-    return redirect(target)
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
 
 
 @bp.post("/logout")
