@@ -1,18 +1,30 @@
-"""Forgetting a customer leaves no trace: not in their record, calls, chats or handoffs."""
+"""Forgetting a customer leaves no trace: not in Redis, and not in the files Redis keeps on disk."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
+import redis
+from click.testing import CliRunner
 from freezegun import freeze_time
 from support.chat import OPEN, Visitor, agent_online, token_for
 from support.servers import contents
 from support.twilio_client import Call
 
+from presszero.cli import main
+from presszero.context.callbacks import CallbackStore
+from presszero.context.clock import SystemClock
 from presszero.context.demo import load_demo
+from presszero.context.embedded import EmbeddedRedis, free_port
+from presszero.context.forget import forget_customer
 from presszero.context.store import ContextStore
 
+DANA = "+15550100002"
 TRACES = (b"cus_1002", b"5550100002", b"dana@example.com", b"Dana", b"Reyes")
+CLOSED = "2026-11-23T03:00:00Z"  # Sunday 22:00 in New York: a callback is offered
 
 
 def every_key_holding_a_trace(store: ContextStore) -> list[bytes]:
@@ -23,20 +35,110 @@ def every_key_holding_a_trace(store: ContextStore) -> list[bytes]:
     ]
 
 
-@freeze_time(OPEN)
+def every_file_holding_a_trace(folder: Path) -> dict[str, list[bytes]]:
+    """Return {file: the traces in it} for every file under `folder` (AOF, RDB, logs, ...)."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            data = path.read_bytes()
+            if hits := [t for t in TRACES if t in data]:
+                found[str(path.relative_to(folder))] = hits
+    return found
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """Yield a data dir and the URL of a real redis-server keeping its append-only file there."""
+    folder = tmp_path / "data"
+    server = EmbeddedRedis(folder, port=free_port())
+    url = server.start()
+    client = redis.Redis.from_url(url)
+    # Strings in an RDB (a rewritten AOF starts with one) are kept as written, so a grep of
+    # the files finds whatever they still hold.
+    client.config_set("rdbcompression", "no")
+    client.close()
+    yield folder, url
+    server.stop()
+
+
+def talk_as_dana(app: Any) -> None:
+    """Call, chat, ask for a person and a call back, as Dana and as a stranger on her phone."""
+    agent_online(app)
+    with freeze_time(OPEN):
+        call = Call(app.test_client(), caller=DANA)
+        call.start()
+        call.press("0")
+        call.post("/voice/status", CallStatus="completed")
+        chat = Visitor(app, identity=token_for(app, "dana@example.com"))
+        chat.send("hi")
+        chat.send("agent")
+        chat.send("my plan was cancelled by mistake")
+        stranger = Visitor(app, sender="web-visitor-0002")  # not signed in: she says who she is
+        stranger.send("hi, I am dana@example.com, call me on 555-010-0002 or +15550100002")
+        stranger.send("agent")
+    with freeze_time(CLOSED):
+        call = Call(app.test_client(), caller=DANA)
+        call.start()
+        call.press("0")  # out of hours: a callback is offered
+        call.press("1")  # on this number
+        call.press("2")  # in the morning
+
+
+@pytest.fixture
+def store_on(data_dir: tuple[Path, str]) -> Iterator[ContextStore]:
+    client = redis.Redis.from_url(data_dir[1])
+    yield ContextStore(client, SystemClock())
+    client.close()
+
+
 def test_forget_erases_calls_chats_and_handoffs_too(make_app: Any, store: ContextStore):
     load_demo(store)
     app = make_app()
-    agent_online(app)
-    call = Call(app.test_client(), caller="+15550100002")
-    call.start()
-    call.press("0")
-    call.post("/voice/status", CallStatus="completed")
-    chat = Visitor(app, identity=token_for(app, "dana@example.com"))
-    chat.send("hi")
-    chat.send("agent")
-    chat.send("my plan was cancelled by mistake")
+    talk_as_dana(app)
     assert every_key_holding_a_trace(store)  # the test can see traces when there are some
-    assert store.forget("cus_1002") is True
+    assert forget_customer(store, "cus_1002") is True
     assert every_key_holding_a_trace(store) == []
     assert store.get("cus_1001") is not None
+
+
+def test_forget_erases_what_a_caller_did_before_they_were_a_customer(
+    make_app: Any, store: ContextStore
+):
+    app = make_app()
+    with freeze_time(OPEN):
+        call = Call(app.test_client(), caller=DANA)  # not known yet: kept unattributed
+        call.start()
+        call.press("0")
+        call.post("/voice/status", CallStatus="completed")
+        ana = Call(app.test_client(), caller="+15550100001")
+        ana.start()
+        ana.press("0")
+        ana.post("/voice/status", CallStatus="completed")
+    load_demo(store)
+    assert every_key_holding_a_trace(store)
+    assert forget_customer(store, "cus_1002") is True
+    assert every_key_holding_a_trace(store) == []
+    kept = store.redis.hvals("pz:contacts:unattributed")
+    assert any(b"+15550100001" in entry for entry in kept)  # someone else's stays
+
+
+def test_context_forget_leaves_no_trace_in_the_files_on_disk(
+    make_app: Any, data_dir: tuple[Path, str], store_on: ContextStore, monkeypatch: Any
+):
+    folder, url = data_dir
+    load_demo(store_on)
+    app = make_app(REDIS_URL=url, PRESSZERO_DATA_DIR=str(folder))
+    talk_as_dana(app)
+    CallbackStore(store_on.redis).claim(  # a dialer has tried to call her back
+        next(i for i, _ in CallbackStore(store_on.redis).owed()),
+        SystemClock().now(), hold=60, attempts=3, spent="lost",
+    )  # fmt: skip
+    assert every_file_holding_a_trace(folder)  # the grep finds traces where there are some
+
+    monkeypatch.setenv("REDIS_URL", url)
+    forgot = CliRunner().invoke(main, ["context", "forget", "cus_1002"])
+
+    assert forgot.exit_code == 0, forgot.output
+    assert every_key_holding_a_trace(store_on) == []
+    assert every_file_holding_a_trace(folder) == {}
+    assert store_on.get("cus_1001") is not None
