@@ -48,7 +48,11 @@ def redis_settings(config: Mapping[str, Any]) -> RedisSettings:
 
 @contextlib.contextmanager
 def redis_for(config: Mapping[str, Any]) -> Iterator[RedisSettings]:
-    """Yield the Redis set up, or the data dir's embedded one (started for this block if none)."""
+    """Yield the Redis set up, or the data dir's embedded one (started for this block if none).
+
+    The process that starts the embedded one (`presszero serve`, usually) restarts it should it
+    die; a command that finds it down meanwhile waits for that restart, never starts another.
+    """
     target = redis_settings(config)
     if target.configured:
         yield target
