@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from flask import Flask, Request, current_app, jsonify
+import redis
+from flask import Flask, Request, current_app, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
@@ -21,7 +22,7 @@ from presszero.consoles.leads import bp as leads_bp
 from presszero.consoles.phone import bp as phone_bp
 from presszero.context.agents import AgentStore
 from presszero.context.clock import Clock, SystemClock
-from presszero.context.connect import RedisSettings, RedisSettingsError
+from presszero.context.connect import REDIS_ERRORS, RedisSettings, RedisSettingsError
 from presszero.context.conversations import ConversationStore
 from presszero.context.embedded import running_url
 from presszero.context.handoffs import HandoffStore
@@ -84,6 +85,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(phone_bp)
     app.register_blueprint(automation_bp)
     app.add_url_rule("/healthz", "healthz", healthz)
+    for away in REDIS_AWAY:
+        app.register_error_handler(away, redis_away)
     metrics.init_app(app)
     return app
 
@@ -224,12 +227,53 @@ def get_store() -> ContextStore:
     return current_app.extensions["presszero.store"]
 
 
-def healthz() -> Any:
-    """Answer 200 when Redis answers, 503 when it does not."""
-    if get_store().ping():
-        with contextlib.suppress(Exception):  # a good moment to record what waited on disk
-            from presszero.voice.blueprint import replay_spool
+HEALTH_KEY = "pz:healthz"
 
-            replay_spool()
-        return jsonify(status="ok", redis="up")
-    return jsonify(status="unavailable", redis="down"), 503
+
+def healthz() -> Any:
+    """Answer 200 when Redis answers and takes a write, 503 with the reason when not."""
+    client = get_store().redis
+    try:
+        client.ping()
+    except REDIS_ERRORS as exc:
+        return jsonify(status="unavailable", redis="down", reason=str(exc)), 503
+    try:  # a Redis at maxmemory (or a read-only replica) still answers PING
+        client.set(HEALTH_KEY, "1", ex=60)
+    except REDIS_ERRORS as exc:
+        return jsonify(status="unavailable", redis="refuses writes", reason=str(exc)), 503
+    with contextlib.suppress(Exception):  # a good moment to record what waited on disk
+        from presszero.voice.blueprint import replay_spool
+
+        replay_spool()
+    return jsonify(status="ok", redis="up")
+
+
+# Redis away, or refusing writes: a page or an API answers 503, never a 500.
+REDIS_AWAY: tuple[type[Exception], ...] = (
+    redis.ConnectionError,  # BusyLoadingError too: Redis is still reading its data
+    redis.TimeoutError,
+    redis.exceptions.ReadOnlyError,
+    redis.exceptions.OutOfMemoryError,
+    redis.exceptions.MasterDownError,
+    redis.exceptions.ClusterDownError,
+)
+
+UNAVAILABLE_PAGE = """<!doctype html>
+<meta charset="utf-8"><title>Unavailable for a moment</title>
+<h1>Unavailable for a moment</h1>
+<p>presszero cannot reach its data store (Redis) right now, so this page cannot be shown.
+Callers and chat visitors are still offered a person. Try again in a few seconds.</p>
+"""
+
+
+def redis_away(exc: Exception) -> Any:
+    """Answer 503 (a page for a browser, JSON otherwise) while Redis is away or refuses writes."""
+    if request.path.startswith("/voice/"):
+        raise exc  # the voice line answers with TwiML that reaches a person, never this
+    current_app.logger.warning("Redis unavailable for %s %s: %s", request.method, request.path, exc)
+    headers = {"Retry-After": "5"}
+    wants = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    if wants == "text/html":
+        return UNAVAILABLE_PAGE, 503, {**headers, "Content-Type": "text/html; charset=utf-8"}
+    message = "the data store (Redis) is unavailable; try again in a few seconds"
+    return jsonify(error="unavailable", message=message), 503, headers

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,12 @@ import redis
 from freezegun import freeze_time
 from support.builders import record
 from support.chat import OPEN
+from support.consoles import csrf_of
+from support.live import served
 from support.servers import PRESSZERO, always_open, wait_healthy
 from support.twilio_client import TOKEN, Call, first_say, reaches_a_person
 
+from presszero.context.agents import AgentStore
 from presszero.context.embedded import EmbeddedRedis, free_port
 from presszero.context.handoffs import HandoffStore
 from presszero.context.models import Customer
@@ -208,3 +212,106 @@ def test_the_access_log_of_a_real_server_masks_phones_and_drops_query_strings(
         output = server.communicate(timeout=30)[0]
     assert '"GET /chat"' in output
     assert "5550100002" not in output
+
+
+def _redis_pid(data: Path) -> int:
+    return int((data / "redis.pid").read_text())
+
+
+def _health(url: str) -> int:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=3) as reply:
+            return int(reply.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+    except OSError:
+        return 0
+
+
+def test_serve_restarts_its_embedded_redis_after_a_kill_9_mid_call_without_a_restart(
+    tmp_path: Path,
+):
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    env.update(TWILIO_AUTH_TOKEN=TOKEN, PRESSZERO_DATA_DIR=str(data),
+               PRESSZERO_FLOWS=str(always_open(tmp_path)))  # fmt: skip
+    with served(env, tmp_path, "--demo") as url:
+        first = _redis_pid(data)
+        killed_at: list[float] = []
+
+        def answer(prompt: str) -> str | None:
+            if not killed_at:  # after the greeting, mid-call: Redis dies
+                os.kill(first, signal.SIGKILL)
+                killed_at.append(time.monotonic())
+            return "0"
+
+        during = SimulatedCall(url, TOKEN, caller="+15550100001").run(answer)
+        assert during.ended_with in ("dial", "enqueue"), during.lines
+        while _health(url) != 200:
+            assert time.monotonic() - killed_at[0] < 5, "/healthz was not 200 within 5 s"
+            time.sleep(0.1)
+        assert _redis_pid(data) != first
+        menu = "For billing, press 1"
+        after = SimulatedCall(url, TOKEN, caller="+15550100001").run(lambda prompt: "0")
+        assert any(menu in said for said in after.heard), after.lines  # served normally
+        assert after.ended_with in ("dial", "enqueue"), after.lines
+
+        # A command run while serve's Redis is down waits for serve's restart: no second server.
+        second = _redis_pid(data)
+        os.kill(second, signal.SIGKILL)
+        shown = subprocess.run(
+            [PRESSZERO, "context", "show", "+15550100002"],
+            env=env, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert shown.returncode == 0, shown.stderr
+        assert "Dana Reyes" in shown.stdout  # read from serve's own data
+        third = _redis_pid(data)
+        assert third != second
+        client = redis.Redis.from_url((data / "redis.url").read_text().strip())
+        assert int(client.info("server")["process_id"]) == third  # still serve's, still up
+        client.close()
+        assert _health(url) == 200
+    log = (tmp_path / "serve.log").read_text()
+    assert log.count("restarting it") == 2, log[-3000:]
+
+
+@freeze_time(OPEN)
+def test_consoles_and_apis_answer_503_not_500_while_redis_is_away(make_app: Any, own_redis: Any):
+    server = own_redis()
+    AgentStore(redis.Redis.from_url(server.url)).add("alex", "a long enough password")
+    app = make_app(REDIS_URL=server.url, PRESSZERO_AUTOMATION_KEY="k" * 32)
+    client = app.test_client()
+    token = csrf_of(client.get("/agent/login").data)
+    form = {"name": "alex", "password": "a long enough password", "csrf": token}
+    assert client.post("/agent/login", data=form).status_code == 302
+    assert client.get("/agent/").status_code == 200
+    server.kill()
+    page = client.get("/agent/", headers={"Accept": "text/html,*/*;q=0.8"})
+    assert page.status_code == 503, page.data[:500]
+    assert b"Unavailable for a moment" in page.data
+    assert page.headers["Retry-After"] == "5"
+    checked = client.post(
+        "/automation/check",
+        json={"customer": "cus_1002", "kind": "welcome_new_plan"},
+        headers={"Authorization": "Bearer " + "k" * 32},
+    )
+    assert checked.status_code == 503, checked.data[:500]
+    assert checked.get_json()["error"] == "unavailable"
+
+
+def test_healthz_is_503_with_the_reason_while_redis_refuses_writes(make_app: Any, own_redis: Any):
+    server = own_redis()
+    client = redis.Redis.from_url(server.url)
+    app = make_app(REDIS_URL=server.url)
+    assert app.test_client().get("/healthz").status_code == 200
+    client.config_set("maxmemory-policy", "noeviction")
+    client.config_set("maxmemory", "1")  # every write refused: OOM; PING still answers
+    try:
+        reply = app.test_client().get("/healthz")
+        assert reply.status_code == 503
+        assert reply.get_json()["redis"] == "refuses writes"
+        assert "maxmemory" in reply.get_json()["reason"]
+    finally:
+        client.config_set("maxmemory", "0")
+        client.close()
+    assert app.test_client().get("/healthz").status_code == 200
