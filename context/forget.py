@@ -43,15 +43,14 @@ class Traces:
     def __init__(self, customer_id: str, phones: Iterable[str], email: str, region: str) -> None:
         self.region = region
         self.phones = frozenset(phones)
-        words = [re.escape(customer_id)]
-        if email:
-            words.append(re.escape(email))
-        for phone in self.phones:
-            words.append(re.escape(phone))
-            national = _national(phone)
-            if national:
-                words.append(re.escape(national))
-        self._exact = re.compile(r"(?<![\w.+@-])(?:" + "|".join(words) + r")(?![\w@-]|\.\w)", re.I)
+        words = [re.escape(email)] if email else []
+        for phone in self.phones:  # as stored (+15550100002) and as said (5550100002)
+            words += [re.escape(phone), re.escape(_national(phone) or phone)]
+        # An id may be as short as "7": it names them only where a record says whose it is.
+        exact = [r"\"(?:customer_)?id\": ?\"" + re.escape(customer_id) + r"\""]
+        if words:
+            exact.append(r"(?<![\w.+@-])(?:" + "|".join(words) + r")(?![\w@-]|\.\w)")
+        self._exact = re.compile("|".join(exact), re.I)
 
     def named_in(self, raw: str | bytes) -> bool:
         """Return True when `raw` names the customer."""

@@ -19,7 +19,7 @@ from presszero.context.callbacks import CallbackStore
 from presszero.context.clock import SystemClock
 from presszero.context.demo import load_demo
 from presszero.context.embedded import EmbeddedRedis, free_port
-from presszero.context.forget import forget_customer
+from presszero.context.forget import Traces, forget_customer
 from presszero.context.store import ContextStore
 
 DANA = "+15550100002"
@@ -142,3 +142,25 @@ def test_context_forget_leaves_no_trace_in_the_files_on_disk(
     assert every_key_holding_a_trace(store_on) == []
     assert every_file_holding_a_trace(folder) == {}
     assert store_on.get("cus_1001") is not None
+
+
+@pytest.mark.parametrize(
+    ("value", "names_them"),
+    [
+        ('{"customer_id": "cus_1002", "status": "waiting"}', True),
+        ('{"customer_id": "cus_10021"}', False),
+        ("call me on (555) 010-0002 please", True),
+        ("my number is +1 555-010-0002", True),
+        ("+15550100002", True),
+        ("+15550100003, ref 15550100002999", False),
+        ("DANA@Example.com wrote", True),
+        ("dana@example.com.au", False),
+        ("adana@example.com", False),
+        ('{"turn": 7, "payload": "7", "id": "chat:web-7"}', False),
+    ],
+)
+def test_what_names_a_customer(value: str, names_them: bool):
+    dana = Traces("cus_1002", ["+15550100002"], "dana@example.com", "US")
+    short = Traces("7", [], "", "US")  # a short id names no one by itself
+    assert dana.named_in(value) is names_them
+    assert short.named_in(value) is False
