@@ -195,11 +195,10 @@ class EmbeddedRedis:
             with _locked(self.data_dir):
                 if self._stopping.is_set():
                     return
-                if process is not None:
+                if process is not None:  # its exit status may be gunicorn's to reap, not ours
                     log.warning(
-                        "presszero: the embedded Redis (pid %s) exited (%s); restarting it",
+                        "presszero: the embedded Redis (pid %s) stopped; restarting it",
                         process.pid,
-                        process.returncode,
                     )
                 try:
                     self._spawn(timeout=15.0)
