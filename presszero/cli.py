@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from presszero.context.demo import load_demo
+from presszero.context.forget import RewriteFailed, forget_customer
 from presszero.context.importer import ImportRejected, export_customers, import_customers
 from presszero.context.models import Customer
 
@@ -129,10 +130,13 @@ def context_show(query: str, as_json: bool) -> None:
 @context.command("forget")
 @click.argument("customer_id")
 def context_forget(customer_id: str) -> None:
-    """Erase a customer completely: record, contact log and indexes."""
+    """Erase every record that names a customer, then the copies Redis keeps on disk."""
     with open_store() as store:
-        if not store.forget(customer_id):
-            raise click.ClickException(f"no customer with id {customer_id!r}")
+        try:
+            if not forget_customer(store, customer_id):
+                raise click.ClickException(f"no customer with id {customer_id!r}")
+        except RewriteFailed as exc:
+            raise click.ClickException(f"forgot {customer_id} in Redis, but {exc}") from None
     click.echo(f"forgot {customer_id}")
 
 
