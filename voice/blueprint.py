@@ -19,6 +19,15 @@ from presszero.context.spool import Spool
 from presszero.voice import signature
 
 from .calls import VoiceLine
+from .twiml import (
+    SORRY,
+    failsafe_wait_choice,
+    failsafe_waiting,
+    failsafe_whisper,
+    failsafe_whisper_accept,
+    goodbye,
+    url,
+)
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__, url_prefix="/voice")
@@ -52,12 +61,44 @@ def reach_a_person(error: Exception) -> Any:
         from presszero import metrics
 
         metrics.FAILSAFES.labels("voice").inc()
-        return twiml(line().failsafe())
-    except Exception:  # even the fail-safe's own settings failed: the static one
+    except Exception:  # counting it must never stop the answer
+        log.exception("counting a fail-safe failed")
+    return twiml(failsafe_here())
+
+
+def failsafe_here() -> str:
+    """Return the fail-safe TwiML that is legal where this request's answer is played.
+
+    A turn's answer may Dial or Enqueue; a queue's waitUrl (wait, wait-choice) may not, nor
+    may an agent's whisper (whisper, whisper-accept): each gets the verbs Twilio allows there.
+    """
+    endpoint, args, form = request.endpoint or "", request.args, request.form
+    language = "en-US"
+    try:
+        language = line().language
+        if endpoint not in SPECIAL_FAILSAFES:
+            return line().failsafe()
+    except Exception:  # even the fail-safe's own settings failed: the static ones
         log.exception("fail-safe TwiML failed too")
-        return twiml(STATIC_FAILSAFE)
+        if endpoint not in SPECIAL_FAILSAFES:
+            return STATIC_FAILSAFE
+    if endpoint == "voice.wait":
+        return failsafe_waiting(language)
+    if endpoint == "voice.wait_choice":
+        return failsafe_wait_choice(form.get("Digits", "").startswith("1"), language)
+    if endpoint == "voice.whisper":
+        again: dict[str, str | int] = {"call": args.get("call", ""), "agent": args.get("agent", "")}
+        again["unbriefed"] = 1
+        return failsafe_whisper(url("whisper-accept", **again), language)
+    if endpoint == "voice.whisper_accept":
+        return failsafe_whisper_accept(bool(form.get("Digits")), language)
+    # voice.agent_done: an agent's own call ended; never queue the agent as a caller
+    return goodbye(f"{SORRY} Goodbye.", language)
 
 
+SPECIAL_FAILSAFES = frozenset(
+    {"voice.wait", "voice.wait_choice", "voice.whisper", "voice.whisper_accept", "voice.agent_done"}
+)
 STATIC_FAILSAFE = (
     '<?xml version="1.0" encoding="UTF-8"?><Response><Say>Sorry, something went wrong on our'
     " side. Let me connect you to a person now.</Say><Enqueue>support</Enqueue></Response>"
@@ -110,7 +151,10 @@ def whisper_accept() -> Response:
     """The agent's key after the whisper (none: Twilio's Gather timed out to the Hangup)."""
     args = request.args
     digits = request.form.get("Digits", "")
-    return twiml(line().desk.accepted(args.get("call", ""), args.get("agent", ""), digits))
+    call, agent = args.get("call", ""), args.get("agent", "")
+    if args.get("unbriefed") and digits:  # after the fail-safe whisper: a person pressed a key
+        return twiml(line().desk.accepted_unbriefed(call, agent))
+    return twiml(line().desk.accepted(call, agent, digits))
 
 
 @bp.post("/connect")

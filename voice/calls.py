@@ -178,12 +178,22 @@ class VoiceLine:
         return self.desk.answered(call, agent)
 
     def recorded(self, form: Mapping[str, str], turn: int, call: str) -> str:
-        """Keep the voicemail with the handoff record; with no message, arrange a callback."""
+        """Keep the voicemail with the handoff record; with no message, arrange a callback.
+
+        Twilio calls the Record action however the recording ended: RecordingDuration 0 (or
+        no RecordingUrl) when nothing was said, Digits=hangup when the caller hung up (a
+        message left before hanging up is kept; no TwiML is run for a caller who is gone).
+        """
         url, seconds = form.get("RecordingUrl", ""), _int(form.get("RecordingDuration"), 0)
+        gone = form.get("Digits") == "hangup"
         if url and seconds > 0:
             self._mark(call, recording_url=url, recording_seconds=seconds, status="voicemail")
+            if gone:
+                return twiml.speak([])
             return twiml.goodbye("Thanks, we've got your message. Goodbye.", self.language)
         self._mark(call, status="callback", note="no message was left")
+        if gone:
+            return twiml.speak([])
         return twiml.goodbye(
             "We didn't get a message, so we'll call you back on this number. Goodbye.",
             self.language,

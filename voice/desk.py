@@ -100,6 +100,15 @@ class CallDesk:
         self.handoffs.update(hid, now, status="connected")
         return twiml.speak([])
 
+    def accepted_unbriefed(self, call: str, agent: str) -> str:
+        """The agent pressed a key after the fail-safe whisper (we could not say who it is):
+        a person took the call, so put the caller through and keep track if we can."""
+        hid, now = f"{CHANNEL}:{call}", self.clock.now()
+        if agent:
+            self.agents.mark_busy(agent, hid, now)
+            self.handoffs.update(hid, now, status="connected", agent=agent)
+        return twiml.speak([])
+
     def dial_ended(self, form: Mapping[str, str], turn: int) -> str | None:
         """After a Dial of agents: goodbye if they talked, else back to the queue to wait.
 
@@ -156,7 +165,7 @@ class CallDesk:
         long = estimate is None or estimate >= LONG_WAIT_SECONDS or waited >= LONG_WAIT_SECONDS
         if long:
             return twiml.offer_callback(words, twiml.url("wait-choice", call=call))
-        return twiml.speak(words, pause=20)
+        return twiml.speak(words, pause=twiml.WAIT_PAUSE)
 
     def estimate(self, queue: str, position: int) -> int | None:
         """Return the seconds a caller at `position` may wait: the people on duty for the queue

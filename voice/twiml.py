@@ -21,12 +21,14 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from presszero.flows.engine.actions import Action, Callback, End, Handoff, Prompt, Say, Voicemail
+from presszero.flows.language.twilio_languages import TRANSCRIBED, TRANSCRIBED_SECONDS
 from presszero.flows.render.voice import VOICEMAIL, prompt_words, read_aloud
 
 GATHER_TIMEOUT = 6  # seconds of silence before the engine hears "no input"
 DIAL_TIMEOUT = 25  # seconds an agent's phone rings before we call it no-answer
 MAX_NOUNS = 10  # Twilio rings at most ten numbers, clients or SIP addresses at once
 MAX_HINTS = 40
+VOICEMAIL_SECONDS = 120  # the longest message a caller can leave
 
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>'
 _NOT_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -84,7 +86,7 @@ def render(
                 pending.append(action.prompt or VOICEMAIL)
             verbs.extend(_say(text, language) for text in pending)
             pending = []
-            verbs.append(_ending(action, turn=turn, call=call, target=target))
+            verbs.append(_ending(action, turn=turn, call=call, target=target, language=language))
     verbs.extend(_say(text, language) for text in pending)
     return _response("".join(verbs))
 
@@ -122,7 +124,7 @@ def _gather_options(
     return _attrs(**options)
 
 
-def _ending(action: Action, *, turn: int, call: str, target: Target) -> str:
+def _ending(action: Action, *, turn: int, call: str, target: Target, language: str) -> str:
     if isinstance(action, Handoff):
         if target.workflow:
             attrs = _attrs(
@@ -139,20 +141,31 @@ def _ending(action: Action, *, turn: int, call: str, target: Target) -> str:
             return dial_agents(target.agents, turn=turn, call=call)
         return enqueue(action.queue, turn=turn, call=call)
     if isinstance(action, Voicemail):
-        attrs = _attrs(
-            action=url("recorded", t=turn),
-            max_length=120,
-            play_beep=True,
-            timeout=5,
-            finish_on_key="#",
-            transcribe=True,
-            transcribe_callback=url("transcribed", call=call),
-        )
-        # Twilio skips the action when nothing was recorded; then we arrange a callback.
-        return _element("Record", attrs) + _redirect(url("recorded", t=turn, empty=1))
+        return record(url("recorded", t=turn), call=call, language=language)
     if isinstance(action, Callback | End):
         return "<Hangup />"
     return ""
+
+
+def record(action: str, *, call: str, language: str) -> str:
+    """Return a Record for a voicemail: its action is called however it ends.
+
+    Twilio today calls the action every time (RecordingDuration 0 when nothing was said,
+    Digits=hangup when the caller hung up) and runs no verb after a <Record>, so nothing
+    follows it. Transcription is asked for only where Twilio does it: en-US, 2 to 120 s.
+    """
+    low, high = TRANSCRIBED_SECONDS
+    transcribed = language in TRANSCRIBED and low <= VOICEMAIL_SECONDS <= high
+    attrs = _attrs(
+        action=action,
+        max_length=VOICEMAIL_SECONDS,
+        play_beep=True,
+        timeout=5,
+        finish_on_key="#",
+        transcribe=True if transcribed else None,
+        transcribe_callback=url("transcribed", call=call) if transcribed else None,
+    )
+    return _element("Record", attrs)
 
 
 def dial_agents(agents: Iterable[tuple[str, str]], *, turn: int, call: str) -> str:
@@ -209,6 +222,41 @@ def failsafe(target: Target, queue: str, language: str = "en-US") -> str:
     return _response(sorry + _element("Enqueue", "", _text(queue)))
 
 
+SORRY = "Sorry, something went wrong on our side."
+STAY = "Please stay on the line: you keep your place, and the next person free will answer."
+UNBRIEFED = "Sorry, we could not load who is calling. A customer is waiting for a person."
+
+
+def failsafe_waiting(language: str = "en-US") -> str:
+    """Return the fail-safe for a caller in the queue (an Enqueue's waitUrl): they stay in line.
+
+    A waitUrl may only Play, Say, Pause, Gather, Hangup, Redirect or Leave; Twilio fetches it
+    again when this ends, so the caller keeps their place and hears it again in a while.
+    """
+    return speak([SORRY, STAY], language, pause=WAIT_PAUSE)
+
+
+def failsafe_wait_choice(wants_callback: bool, language: str = "en-US") -> str:
+    """Return the fail-safe for a key pressed in the queue: 1 leaves for the Enqueue's action
+    (which arranges the callback asked for), anything else keeps the caller in line."""
+    if wants_callback:
+        return leave_queue(f"{SORRY} Let's arrange your call back.", language)
+    return failsafe_waiting(language)
+
+
+def failsafe_whisper(action: str, language: str = "en-US") -> str:
+    """Return the fail-safe for an agent's leg (a Number, Client or Sip `url`): the agent hears
+    that a customer is waiting, and only a key pressed (a person, not a voicemail) puts the
+    caller through; otherwise the leg hangs up and the caller goes back in line."""
+    return screen([UNBRIEFED], action, language)
+
+
+def failsafe_whisper_accept(pressed: bool, language: str = "en-US") -> str:
+    """Return the fail-safe for the agent's key after a whisper: a key was pressed by a person,
+    so put the caller through (an empty answer bridges); none, end the agent's leg."""
+    return speak([]) if pressed else goodbye(NOT_TAKEN, language)
+
+
 def goodbye(text: str, language: str = "en-US") -> str:
     """Return TwiML that says `text` and ends the call."""
     return _response(_say(text, language) + "<Hangup />")
@@ -222,6 +270,7 @@ def speak(texts: Iterable[str], language: str = "en-US", *, pause: int = 0) -> s
     return _response(says)
 
 
+WAIT_PAUSE = 20  # seconds of quiet between a queue's announcements
 ACCEPT_SECONDS = 8  # how long an agent has to press a key after the whisper
 TAKE_IT = "To take this call, press 1."
 NOT_TAKEN = "No key was pressed, so the call was not put through. Goodbye."

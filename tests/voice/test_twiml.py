@@ -125,16 +125,17 @@ def ref_ending(
                 )
             )
     elif isinstance(action, Voicemail):
+        # Twilio runs nothing after a <Record>, and transcribes only en-US (2 to 120 s)
+        english = language == "en-US"
         response.record(
             action=ref_url("recorded", t=turn),
             max_length=120,
             play_beep=True,
             timeout=5,
             finish_on_key="#",
-            transcribe=True,
-            transcribe_callback=ref_url("transcribed", call=call),
+            transcribe=True if english else None,
+            transcribe_callback=ref_url("transcribed", call=call) if english else None,
         )
-        response.redirect(ref_url("recorded", t=turn, empty=1), method="POST")
     elif isinstance(action, Callback | End):
         response.hangup()
 
@@ -407,13 +408,23 @@ def test_a_handoff_dials_the_target_or_queues_after_the_pending_says(
     assert written == str(ref_render(steps, **kwargs))
 
 
-def test_a_voicemail_records_then_comes_back_with_an_escaped_query():
+def test_a_voicemail_records_last_and_is_transcribed_in_us_english():
     steps = [Say("Leave a message."), Voicemail("support", "after hours", SUMMARY)]
     written = twiml.render(steps, turn=4, call="CA1", target=Target(), language="en-US")
     assert written.endswith(
         '<Record action="/voice/recorded?t=4" finishOnKey="#" maxLength="120" playBeep="true"'
         ' timeout="5" transcribe="true" transcribeCallback="/voice/transcribed?call=CA1" />'
-        '<Redirect method="POST">/voice/recorded?t=4&amp;empty=1</Redirect></Response>'
+        "</Response>"
+    )
+
+
+@pytest.mark.parametrize("language", ["en-GB", "es-US", "fr-CA"])
+def test_a_voicemail_in_another_language_is_not_sent_for_transcription(language: str):
+    steps = [Voicemail("support", "after hours", SUMMARY)]
+    written = twiml.render(steps, turn=4, call="CA1", target=Target(), language=language)
+    assert written.endswith(
+        '<Record action="/voice/recorded?t=4" finishOnKey="#" maxLength="120" playBeep="true"'
+        ' timeout="5" /></Response>'
     )
 
 
