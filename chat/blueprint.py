@@ -8,6 +8,7 @@ replies arrive through `GET /chat/poll?sender=…&after=N`.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -23,6 +24,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from presszero.context.connect import REDIS_ERRORS
+from presszero.context.demo import DEMO_IDS
 
 from .identity import make_token
 from .service import PERSON_BUTTON, ChatInputError, ChatService, TooManyMessages, check_message
@@ -69,12 +71,14 @@ def health() -> Any:
 @bp.post("/webhooks/rest/webhook")
 def webhook() -> Any:
     """Take a visitor message; answer with the bot's messages."""
-    if (request.content_length or 0) > MAX_BODY:
-        return error(413, f"the body is larger than {MAX_BODY} bytes")
     if not request.is_json:
         return error(415, "send JSON (Content-Type: application/json)")
-    body = request.get_json(silent=True)
-    if body is None:
+    data = read_body(MAX_BODY)
+    if data is None:
+        return error(413, f"the body is larger than {MAX_BODY} bytes")
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError):  # RecursionError: thousands of nested brackets
         return error(400, "the body is not valid JSON")
     sender, message, metadata = check_message(body)
     try:
@@ -89,6 +93,25 @@ def webhook() -> Any:
         log.exception("chat turn failed; telling the visitor how to reach a person")
         return jsonify([fallback_reply(sender)])
     return jsonify([r.to_rasa(sender) for r in replies])
+
+
+def read_body(limit: int) -> bytes | None:
+    """Return the request's body, or None when it is longer than `limit` bytes.
+
+    Read from the stream, never more than `limit` + 1 bytes: a chunked body has no
+    Content-Length to check first.
+    """
+    if (request.content_length or 0) > limit:
+        return None
+    chunks: list[bytes] = []
+    left = limit + 1
+    while left > 0:
+        chunk = request.stream.read(left)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return None if left <= 0 else b"".join(chunks)
 
 
 def fallback_reply(sender: str) -> dict[str, Any]:
@@ -135,10 +158,19 @@ def openapi() -> Any:
 
 @bp.get("/chat")
 def demo_page() -> Any:
-    """The widget on a page of its own; in demo mode `?as=PHONE|EMAIL|ID` signs in a customer."""
+    """The widget on a page of its own; in demo mode `?as=PHONE|EMAIL|ID` signs in a demo customer.
+
+    Only the five demo customers (`context.demo.DEMO_IDS`): a demo server may hold real
+    customers too, and `as=` must never be a way to read their context.
+    """
     identity = ""
     subject = request.args.get("as", "")[:128]
     if subject and current_app.config.get("PRESSZERO_DEMO"):
         service = chat()
-        identity = make_token(service.identity_secret, subject, service.clock.now())
+        try:
+            customer = service.store.lookup(subject)
+        except REDIS_ERRORS:
+            customer = None  # the page still works, anonymously
+        if customer is not None and customer.id in DEMO_IDS:
+            identity = make_token(service.identity_secret, customer.id, service.clock.now())
     return render_template("chat_demo.html", identity=identity, subject=subject if identity else "")
