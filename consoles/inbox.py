@@ -1,8 +1,9 @@
 """The agent inbox, `/agent`: sign in, see who is waiting and why, take over, reply, resolve.
 
-Signed-in only (salted password hashes, a signed session cookie that is HttpOnly, SameSite
-and Secure behind TLS); every state-changing POST carries the session's CSRF token; sign-in
-failures are throttled per name and address.
+Signed-in only (salted password hashes; sessions kept in Redis, see `context/agents.py`, with
+only their random id in a signed cookie that is HttpOnly, SameSite and Secure behind TLS); every
+state-changing POST carries the session's CSRF token; sign-in failures are throttled per name
+and address.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     jsonify,
     redirect,
     render_template,
@@ -29,7 +31,7 @@ from flask import (
 )
 
 from presszero.chat.service import ChatService
-from presszero.context.agents import AgentStore
+from presszero.context.agents import AgentStore, ConsoleSession
 from presszero.context.handoffs import HandoffStore
 from presszero.context.store import UnknownCustomer
 from presszero.voice.calls import VoiceLine
@@ -57,11 +59,33 @@ def voice() -> VoiceLine:
     return current_app.extensions["presszero.voice"]
 
 
+def current_session() -> ConsoleSession | None:
+    """Return this request's live console session (looked up once per request), or None."""
+    if "presszero_console" not in g:
+        sid = session.get("sid")
+        found = agents().session(sid, chat().clock.now()) if isinstance(sid, str) else None
+        if sid and found is None:
+            session.pop("sid")  # signed out, expired or revoked: the id is worth nothing now
+        g.presszero_console = found
+    return g.presszero_console
+
+
+def signed_in_agent() -> str:
+    """Return the name of the signed-in agent (only inside a `signed_in` view)."""
+    found = current_session()
+    if found is None:
+        abort(401)
+    return found.agent
+
+
 def csrf_token() -> str:
-    """Return this session's CSRF token (made on first use)."""
-    if "csrf" not in session:
+    """Return the CSRF token of this session (signed in: the one kept in Redis)."""
+    found = current_session()
+    if found is not None:
+        return found.csrf
+    if "csrf" not in session:  # the sign-in form, before there is a session
         session["csrf"] = secrets.token_urlsafe(32)
-    return session["csrf"]
+    return str(session["csrf"])
 
 
 def signed_in(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -70,16 +94,12 @@ def signed_in(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
-            name, role = session.get("agent"), session.get("role")
-            epoch = agents().session_epoch(name) if name else None
-            if name and (epoch is None or session.get("epoch") != epoch):
-                session.clear()  # removed, or a new password or role: sign in again
-                name = None
-            if not name:
+            found = current_session()
+            if found is None:
                 if request.path.startswith("/agent/api/"):
                     return jsonify(error="unauthorized", message="sign in first"), 401
                 return redirect(url_for("inbox.login", next=request.path))
-            if role not in roles:
+            if found.role not in roles:
                 abort(403)
             return view(*args, **kwargs)
 
@@ -94,14 +114,15 @@ def check_csrf() -> None:
     if request.method != "POST" or not request.path.startswith(("/agent", "/leads")):
         return
     sent = request.form.get("csrf") or request.headers.get("X-CSRF-Token", "")
-    expected = session.get("csrf", "")
+    found = current_session()
+    expected = found.csrf if found is not None else session.get("csrf", "")
     if not expected or not secrets.compare_digest(str(sent), str(expected)):
         abort(400, "missing or wrong CSRF token; reload the page and try again")
 
 
 @bp.app_context_processor
 def template_helpers() -> dict[str, Any]:
-    return {"csrf_token": csrf_token}
+    return {"csrf_token": csrf_token, "console_session": current_session}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -121,10 +142,13 @@ def login() -> Any:
     if agent is None:
         store.failed(name, address)
         return render_template("inbox_login.html", error="Wrong name or password."), 401
+    opened = store.open_session(agent, chat().clock.now())
     session.clear()
-    session.update(agent=agent.name, role=agent.role, csrf=secrets.token_urlsafe(32))
-    session["epoch"] = store.session_epoch(agent.name)
+    # Only the id (and the form token, for the sign-in page after this session ends) rides
+    # in the cookie; who, what role and until when stay in Redis, where sign-out ends them.
+    session.update(sid=opened.sid, csrf=opened.csrf)
     session.permanent = True
+    g.presszero_console = opened
     home = url_for("inbox.index") if agent.role == "agent" else "/leads"
     return redirect(local_path(request.form.get("next", "")) or home)
 
@@ -150,8 +174,10 @@ def local_path(target: str) -> str | None:
 
 @bp.post("/logout")
 def logout() -> Any:
-    if session.get("agent"):
-        agents().gone(session["agent"])
+    found = current_session()
+    if found is not None:
+        agents().end_session(found.sid)
+        agents().gone(found.agent)
     session.clear()
     return redirect(url_for("inbox.login"))
 
@@ -161,11 +187,11 @@ def logout() -> Any:
 @signed_in("agent", "lead")
 def index() -> Any:
     now = chat().clock.now()
-    agents().seen(session["agent"], now)
-    me = agents().get(session["agent"])
+    agents().seen(signed_in_agent(), now)
+    me = agents().get(signed_in_agent())
     everyone = handoffs().waiting(limit=500)
     return render_template(
-        "inbox.html", waiting=everyone, agent=session["agent"], me=me,
+        "inbox.html", waiting=everyone, agent=signed_in_agent(), me=me,
         calls=callers_by_queue(everyone, now), now=now,
     )  # fmt: skip
 
@@ -194,14 +220,14 @@ def set_status() -> Any:
     status = request.form.get("status", "")
     if status not in ("available", "away"):
         abort(400, "status must be available or away")
-    agents().set_status(session["agent"], status, chat().clock.now())
+    agents().set_status(signed_in_agent(), status, chat().clock.now())
     return redirect(url_for("inbox.index"))
 
 
 @bp.get("/api/waiting")
 @signed_in("agent", "lead")
 def api_waiting() -> Any:
-    agents().seen(session["agent"], chat().clock.now())
+    agents().seen(signed_in_agent(), chat().clock.now())
     return jsonify(waiting=handoffs().waiting())
 
 
@@ -211,14 +237,14 @@ def conversation(hid: str) -> Any:
     record = handoffs().get(hid)
     if record is None:
         abort(404)
-    agents().seen(session["agent"], chat().clock.now())
+    agents().seen(signed_in_agent(), chat().clock.now())
     customer = None
     if record.get("customer_id"):
         customer = current_app.extensions["presszero.store"].get(record["customer_id"])
     transcript = chat().transcript(_sender(hid)) if record.get("channel") == "chat" else []
     return render_template(
         "inbox_conversation.html", record=record, customer=customer, transcript=transcript,
-        hid=hid, agent=session["agent"], now=chat().clock.now(),
+        hid=hid, agent=signed_in_agent(), now=chat().clock.now(),
     )  # fmt: skip
 
 
@@ -237,7 +263,7 @@ def api_messages(hid: str) -> Any:
 def claim(hid: str) -> Any:
     """Take the conversation: one person at a time; a second is told who has it."""
     record = _record(hid)
-    me, now = session["agent"], chat().clock.now()
+    me, now = signed_in_agent(), chat().clock.now()
     won, now_record = handoffs().claim(hid, me, now)
     if not won:
         holder = (now_record or {}).get("agent")
@@ -255,7 +281,7 @@ def answer(hid: str) -> Any:
     """Put a waiting caller through to the signed-in agent's own line."""
     record = _record(hid)
     try:
-        voice().desk.answer_waiting(hid, session["agent"])
+        voice().desk.answer_waiting(hid, signed_in_agent())
     except AnswerRefused as exc:
         flash(f"Could not answer {record.get('who', 'this caller')}: {exc}.")
         return redirect(url_for("inbox.index"))
@@ -274,17 +300,17 @@ def reply(hid: str) -> Any:
     if record.get("channel") != "chat":
         abort(400, "replies go to chats; a caller is reached by phone")
     holder = record.get("agent")
-    if record.get("status") == "claimed" and holder and holder != session["agent"]:
+    if record.get("status") == "claimed" and holder and holder != signed_in_agent():
         if request.headers.get("X-Requested-With") == "fetch":
             return jsonify(error="conflict", message=f"{holder} has this conversation"), 409
         flash(f"{holder} has this conversation.")
         return redirect(url_for("inbox.conversation", hid=hid))
     if text:
         if record.get("status") == "waiting":  # replying takes the conversation
-            won, _ = handoffs().claim(hid, session["agent"], chat().clock.now())
+            won, _ = handoffs().claim(hid, signed_in_agent(), chat().clock.now())
             if won:
-                agents().mark_busy(session["agent"], hid, chat().clock.now())
-        chat().agent_reply(_sender(hid), session["agent"], text)
+                agents().mark_busy(signed_in_agent(), hid, chat().clock.now())
+        chat().agent_reply(_sender(hid), signed_in_agent(), text)
     if request.headers.get("X-Requested-With") == "fetch":
         return jsonify(ok=True)
     return redirect(url_for("inbox.conversation", hid=hid))
@@ -295,7 +321,7 @@ def reply(hid: str) -> Any:
 def resolve(hid: str) -> Any:
     record = _record(hid)
     note = " ".join(request.form.get("note", "").split())[:500]
-    me, now = session["agent"], chat().clock.now()
+    me, now = signed_in_agent(), chat().clock.now()
     if record.get("channel") == "chat":
         chat().resolve(_sender(hid), me, note)
         agents().mark_free(me, now, conversation_id=hid)

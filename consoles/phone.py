@@ -27,14 +27,13 @@ from flask import (
     jsonify,
     request,
     send_from_directory,
-    session,
     url_for,
 )
 from twilio.jwt.access_token import AccessToken
 from twilio.jwt.access_token.grants import VoiceGrant
 from werkzeug.security import safe_join
 
-from presszero.consoles.inbox import agents, chat, signed_in
+from presszero.consoles.inbox import agents, chat, signed_in, signed_in_agent
 
 bp = Blueprint("phone", __name__, url_prefix="/agent", template_folder="templates")
 
@@ -71,7 +70,7 @@ RATE = 8000  # samples a second: enough for tones below 1.5 kHz
 @signed_in("agent", "lead")
 def token() -> Any:
     """Return an access token that lets this page take the signed-in agent's client: calls."""
-    me = agents().get(session["agent"])
+    me = agents().get(signed_in_agent())
     endpoint = me.endpoint if me else ""
     if not endpoint.startswith("client:"):
         return jsonify(

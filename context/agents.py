@@ -6,6 +6,12 @@ ones in `pz:{agents}:available`, scored by when they became free (longest idle f
 `{agents}` hash tag keeps them in one slot, so a presence change is one script on a cluster too.
 `epoch` is a per-agent nonce a console session carries: a new one (a password reset, a new role,
 a removal) signs out every session that holds the old one.
+
+Console sessions live here too, not in the cookie (which holds only a random session id):
+`pz:{agents}:session:<id>` (agent, role, epoch, csrf, created, seen) and each agent's ids in
+`pz:{agents}:sessions:<name>`. A session ends at sign-out, after SESSION_IDLE without a
+request, SESSION_LIFETIME after sign-in whatever happens, and at once for every session of an
+agent who is removed, gets a new password or a new role.
 """
 
 from __future__ import annotations
@@ -33,6 +39,8 @@ _SIP = re.compile(r"^sip:[^\s@<>\"]+@[a-z0-9.-]+(?::\d{1,5})?(?:;[^\s<>\"]*)?$",
 _CLIENT = re.compile(r"^client:[A-Za-z0-9_.-]{1,121}$")
 MAX_FAILURES = 5  # sign-in failures per name and address before a pause
 FAILURE_WINDOW = 15 * 60
+SESSION_LIFETIME = 12 * 3600  # a console session ends this long after sign-in, used or not
+SESSION_IDLE = 60 * 60  # ... or this long after its last request
 
 
 class AgentError(ValueError):
@@ -53,6 +61,18 @@ class Agent:
     def takes(self, queue: str) -> bool:
         """Return True when this agent answers `queue`."""
         return not self.queues or queue in self.queues
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleSession:
+    """A signed-in console session, as kept in Redis."""
+
+    sid: str
+    agent: str
+    role: str
+    csrf: str
+    created: float  # unix time of the sign-in
+    seen: float  # unix time of the last request
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +233,8 @@ class AgentStore:
             fields["epoch"] = secrets.token_hex(8)
         if fields:
             pipe = self.redis.pipeline(transaction=False)  # same slot; no other writer of these
+            if "epoch" in fields and old:
+                self._pipe_end_sessions(pipe, name)
             pipe.hset(self._key(name), mapping=fields)
             pipe.sadd(self._all, name)
             if "endpoint" in fields:
@@ -250,6 +272,7 @@ class AgentStore:
         if endpoint:
             pipe.hdel(self._endpoints, _text(endpoint))
         pipe.zrem(self._available, name)
+        self._pipe_end_sessions(pipe, name)
         deleted = pipe.execute()[0]
         self.redis.zrem(self._online, name)  # another slot on a cluster
         return bool(deleted)
@@ -261,6 +284,77 @@ class AgentStore:
             return None
         raw = self.redis.hget(self._key(name), "epoch")
         return _text(raw) if isinstance(raw, bytes | str) else None
+
+    def _session_key(self, sid: str) -> str:
+        return f"{self.prefix}:{{agents}}:session:{sid}"
+
+    def _sessions_of(self, name: str) -> str:
+        return f"{self.prefix}:{{agents}}:sessions:{name}"
+
+    def open_session(self, agent: Agent, now: datetime) -> ConsoleSession:
+        """Start a console session for `agent` (just signed in) and return it."""
+        sid, csrf, at = secrets.token_urlsafe(32), secrets.token_urlsafe(32), now.timestamp()
+        epoch = self.session_epoch(agent.name) or ""
+        pipe = self.redis.pipeline(transaction=False)  # one slot: {agents}
+        pipe.hset(
+            self._session_key(sid),
+            mapping={"agent": agent.name, "role": agent.role, "epoch": epoch, "csrf": csrf,
+                     "created": repr(at), "seen": repr(at)},
+        )  # fmt: skip
+        pipe.expire(self._session_key(sid), SESSION_IDLE)
+        pipe.sadd(self._sessions_of(agent.name), sid)
+        pipe.expire(self._sessions_of(agent.name), SESSION_LIFETIME)
+        pipe.execute()
+        return ConsoleSession(sid, agent.name, agent.role, csrf, at, at)
+
+    def session(self, sid: str, now: datetime) -> ConsoleSession | None:
+        """Return the live session with this id, noting this request; None when it has ended.
+
+        Ended means signed out, idle too long, past its lifetime, or its agent removed or
+        given a new password or role since it began.
+        """
+        if not isinstance(sid, str) or not 20 <= len(sid) <= 64:
+            return None
+        record = _decode(self.redis.hgetall(self._session_key(sid)))
+        try:
+            created, seen = float(record["created"]), float(record["seen"])
+            name, role, csrf = record["agent"], record["role"], record["csrf"]
+        except (KeyError, ValueError):
+            return None
+        at = now.timestamp()
+        left = created + SESSION_LIFETIME - at
+        agent = _decode(self.redis.hgetall(self._key(name)))
+        current = (agent.get("role"), agent.get("epoch", ""))
+        if left <= 0 or at - seen >= SESSION_IDLE or current != (role, record.get("epoch", "")):
+            self.end_session(sid)
+            return None
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hset(self._session_key(sid), "seen", repr(at))
+        pipe.expire(self._session_key(sid), max(1, int(min(left, SESSION_IDLE))))
+        pipe.execute()
+        return ConsoleSession(sid, name, role, csrf, created, at)
+
+    def end_session(self, sid: str) -> None:
+        """End one console session (signing out)."""
+        key = self._session_key(sid)
+        name = self.redis.hget(key, "agent")
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.delete(key)
+        if isinstance(name, bytes | str):
+            pipe.srem(self._sessions_of(_text(name)), sid)
+        pipe.execute()
+
+    def end_sessions(self, name: str) -> None:
+        """End every console session of this agent."""
+        pipe = self.redis.pipeline(transaction=False)
+        self._pipe_end_sessions(pipe, name.strip().lower())
+        pipe.execute()
+
+    def _pipe_end_sessions(self, pipe: Any, name: str) -> None:
+        sids = _members(self.redis.smembers(self._sessions_of(name)))
+        for sid in sids:
+            pipe.delete(self._session_key(_text(sid)))
+        pipe.delete(self._sessions_of(name))
 
     def verify(self, name: str, password: str) -> Agent | None:
         """Return the agent if the password is theirs, else None (same cost either way)."""

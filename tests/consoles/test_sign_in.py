@@ -1,13 +1,15 @@
-"""Signing in to the consoles: where a sign-in may send the browser next."""
+"""Signing in to the consoles: sessions kept in Redis, and where a sign-in may go next."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from support.consoles import PASSWORD, csrf_of
+from freezegun import freeze_time
+from support.consoles import PASSWORD, csrf_of, signed_in
 
-from presszero.context.agents import AgentStore
+from presszero.context.agents import SESSION_IDLE, SESSION_LIFETIME, AgentStore
 from presszero.context.store import ContextStore
 
 
@@ -61,3 +63,84 @@ def test_the_sign_in_page_drops_a_next_that_leaves_the_site(app: Any):
     assert b'name="next" value=""' in page.data
     kept = app.test_client().get("/agent/login?next=/agent/conversations/chat:abc")
     assert b'name="next" value="/agent/conversations/chat:abc"' in kept.data
+
+
+# -- sessions --------------------------------------------------------------------------------
+
+START = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+
+
+def cookie_of(client: Any) -> str:
+    found = client.get_cookie("session")
+    assert found is not None, "no session cookie"
+    return found.value
+
+
+def with_cookie(app: Any, value: str) -> Any:
+    client = app.test_client()
+    client.set_cookie("session", value)
+    return client
+
+
+def test_the_cookie_holds_only_a_session_id_and_the_form_token(app: Any):
+    client, _ = signed_in(app, "lee")
+    kept = app.session_interface.get_signing_serializer(app).loads(cookie_of(client))
+    assert sorted(kept) == ["_permanent", "csrf", "sid"]
+
+
+def test_a_cookie_kept_from_before_sign_out_opens_nothing(app: Any):
+    client, token = signed_in(app, "lee")
+    old = cookie_of(client)
+    assert with_cookie(app, old).get("/leads").status_code == 200
+    assert client.post("/agent/logout", data={"csrf": token}).status_code == 302
+    replayed = with_cookie(app, old)
+    page = replayed.get("/leads")
+    assert (page.status_code, page.headers["Location"]) == (302, "/agent/login?next=/leads")
+    assert replayed.get("/agent/api/waiting").status_code == 401
+
+
+@pytest.mark.parametrize("change", ["lower the role", "remove", "reset the password"])
+def test_a_cookie_from_before_a_change_to_the_agent_opens_nothing(
+    app: Any, store: ContextStore, change: str
+):
+    client, _ = signed_in(app, "lee")
+    old = cookie_of(client)
+    agents = AgentStore(store.redis)
+    if change == "lower the role":
+        agents.add("lee", role="agent")
+    elif change == "remove":
+        agents.remove("lee")
+    else:
+        agents.add("lee", "a brand new password")
+    assert with_cookie(app, old).get("/leads").status_code == 302
+    assert with_cookie(app, old).get("/agent/api/waiting").status_code == 401
+
+
+def test_signing_out_ends_only_that_session(app: Any):
+    laptop, token = signed_in(app, "lee")
+    phone, _ = signed_in(app, "lee")
+    laptop.post("/agent/logout", data={"csrf": token})
+    assert laptop.get("/leads").status_code == 302
+    assert phone.get("/leads").status_code == 200
+
+
+def test_a_session_ends_after_an_idle_hour(app: Any):
+    with freeze_time(START) as clock:
+        client, _ = signed_in(app)
+        clock.tick(timedelta(seconds=SESSION_IDLE - 60))
+        assert client.get("/agent/api/waiting").status_code == 200
+        clock.tick(timedelta(seconds=SESSION_IDLE - 60))
+        assert client.get("/agent/api/waiting").status_code == 200
+        clock.tick(timedelta(seconds=SESSION_IDLE + 1))
+        assert client.get("/agent/api/waiting").status_code == 401
+
+
+def test_a_session_in_constant_use_still_ends_twelve_hours_after_sign_in(app: Any):
+    with freeze_time(START) as clock:
+        client, _ = signed_in(app)
+        for _ in range(SESSION_LIFETIME // (SESSION_IDLE // 2) - 1):
+            clock.tick(timedelta(seconds=SESSION_IDLE // 2))
+            assert client.get("/agent/api/waiting").status_code == 200
+        clock.tick(timedelta(seconds=SESSION_IDLE // 2))
+        assert client.get("/agent/api/waiting").status_code == 401
+        assert client.get("/agent").status_code == 302
