@@ -71,7 +71,7 @@ def _national(phone: str) -> str:
 
 
 def forget_customer(store: ContextStore, customer_id: str, *, rewrite: bool = True) -> bool:
-    """Erase every record that names a customer, then rewrite the append-only file.
+    """Erase every record that names a customer, then rewrite the files Redis keeps on disk.
 
     Return False when nothing named them. Raise RewriteFailed when Redis would not rewrite.
     """
@@ -82,7 +82,7 @@ def forget_customer(store: ContextStore, customer_id: str, *, rewrite: bool = Tr
     existed = store.forget(customer_id)
     erased = erase_traces(store.redis, traces, store.prefix, tags)
     if rewrite and (existed or erased):
-        rewrite_append_only_file(store.redis)
+        rewrite_files(store.redis)
     return existed or erased > 0
 
 
@@ -180,33 +180,58 @@ def _tags_of(store: ContextStore, customer_id: str) -> set[str]:
     return tags | {text(h) for h in store.redis.smembers(handoffs)}
 
 
-def rewrite_append_only_file(client: RedisClient, timeout: float = 600.0) -> bool:
-    """Rewrite Redis's append-only file and wait until it is done; False when AOF is off.
+def rewrite_files(client: RedisClient, timeout: float = 600.0) -> None:
+    """Rewrite what Redis keeps on disk (its append-only file, and its snapshot when it takes
+    them) and wait until both are done, so erased data leaves the disk too."""
+    deadline = time.monotonic() + timeout
+    rewrite_append_only_file(client, deadline)
+    try:
+        snapshots = any(text(v) for v in client.config_get("save").values())
+    except redis.ResponseError:  # CONFIG renamed away (a managed Redis): its snapshots are its own
+        snapshots = False
+    if snapshots:
+        _run_in_background(client, "bgsave", "rdb_last_bgsave_status", deadline)
 
-    A rewrite already under way began before our deletes, so it is waited for and asked again.
-    """
+
+def rewrite_append_only_file(client: RedisClient, deadline: float) -> bool:
+    """Rewrite Redis's append-only file and wait until it is done; False when AOF is off."""
     if not int(client.info("persistence").get("aof_enabled", 0)):
         return False
-    deadline = time.monotonic() + timeout
+    _run_in_background(client, "bgrewriteaof", "aof_last_bgrewrite_status", deadline)
+    return True
+
+
+def _run_in_background(client: RedisClient, command: str, status: str, deadline: float) -> None:
+    """Run BGREWRITEAOF or BGSAVE and wait for it to succeed.
+
+    Whatever Redis already writes in the background began before our deletes (and one at a
+    time may run): it is waited for, then ours is asked for.
+    """
     while True:
+        _wait(client, status, deadline, check=False)
         try:
-            client.bgrewriteaof()
+            if command == "bgsave":
+                client.bgsave()
+            else:
+                client.bgrewriteaof()
             break
         except redis.ResponseError as exc:
-            if "already in progress" not in str(exc):
-                raise RewriteFailed(f"Redis would not rewrite its append-only file: {exc}") from exc
-            _wait(client, deadline)
-    return _wait(client, deadline)
+            if "in progress" not in str(exc):
+                raise RewriteFailed(f"Redis refused {command.upper()}: {exc}") from exc
+    _wait(client, status, deadline, check=True)
 
 
-def _wait(client: RedisClient, deadline: float) -> bool:
+_BUSY = ("aof_rewrite_in_progress", "aof_rewrite_scheduled", "rdb_bgsave_in_progress")
+
+
+def _wait(client: RedisClient, status: str, deadline: float, *, check: bool) -> None:
+    """Wait until Redis writes nothing in the background; with `check`, that it succeeded."""
     while True:
         info = client.info("persistence")
-        busy = int(info["aof_rewrite_in_progress"]) or int(info["aof_rewrite_scheduled"])
-        if not busy:
-            if info["aof_last_bgrewrite_status"] != "ok":
-                raise RewriteFailed("Redis failed to rewrite its append-only file (see its log)")
-            return True
+        if not any(int(info.get(name, 0)) for name in _BUSY):
+            if check and info[status] != "ok":
+                raise RewriteFailed(f"Redis failed to rewrite its files ({status}: {info[status]})")
+            return
         if time.monotonic() > deadline:
-            raise RewriteFailed("Redis took too long to rewrite its append-only file")
+            raise RewriteFailed("Redis took too long to rewrite its files")
         time.sleep(0.05)

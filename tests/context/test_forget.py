@@ -133,7 +133,10 @@ def test_context_forget_leaves_no_trace_in_the_files_on_disk(
         next(i for i, _ in CallbackStore(store_on.redis).owed()),
         SystemClock().now(), hold=60, attempts=3, spent="lost",
     )  # fmt: skip
+    store_on.redis.config_set("save", "3600 1")  # snapshots too: one is taken now
+    store_on.redis.save()
     assert every_file_holding_a_trace(folder)  # the grep finds traces where there are some
+    assert "dump.rdb" in every_file_holding_a_trace(folder)
 
     monkeypatch.setenv("REDIS_URL", url)
     forgot = CliRunner().invoke(main, ["context", "forget", "cus_1002"])
@@ -164,3 +167,21 @@ def test_what_names_a_customer(value: str, names_them: bool):
     short = Traces("7", [], "", "US")  # a short id names no one by itself
     assert dana.named_in(value) is names_them
     assert short.named_in(value) is False
+
+
+def test_forget_waits_for_a_rewrite_already_under_way_then_makes_its_own(
+    make_app: Any, data_dir: tuple[Path, str], store_on: ContextStore
+):
+    folder, url = data_dir
+    load_demo(store_on)
+    talk_as_dana(make_app(REDIS_URL=url, PRESSZERO_DATA_DIR=str(folder)))
+    store_on.redis.config_set("rdb-key-save-delay", "20000")  # 20 ms a key: a slow rewrite
+    store_on.redis.bgrewriteaof()  # begun before the forgetting: it still holds her
+    assert store_on.redis.info("persistence")["aof_rewrite_in_progress"] == 1
+
+    assert forget_customer(store_on, "cus_1002") is True
+
+    persistence = store_on.redis.info("persistence")
+    assert persistence["aof_rewrite_in_progress"] == 0
+    assert persistence["aof_last_bgrewrite_status"] == "ok"
+    assert every_file_holding_a_trace(folder) == {}
