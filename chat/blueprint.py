@@ -8,6 +8,7 @@ replies arrive through `GET /chat/poll?sender=…&after=N`.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -70,12 +71,14 @@ def health() -> Any:
 @bp.post("/webhooks/rest/webhook")
 def webhook() -> Any:
     """Take a visitor message; answer with the bot's messages."""
-    if (request.content_length or 0) > MAX_BODY:
-        return error(413, f"the body is larger than {MAX_BODY} bytes")
     if not request.is_json:
         return error(415, "send JSON (Content-Type: application/json)")
-    body = request.get_json(silent=True)
-    if body is None:
+    data = read_body(MAX_BODY)
+    if data is None:
+        return error(413, f"the body is larger than {MAX_BODY} bytes")
+    try:
+        body = json.loads(data)
+    except (ValueError, RecursionError):  # RecursionError: thousands of nested brackets
         return error(400, "the body is not valid JSON")
     sender, message, metadata = check_message(body)
     try:
@@ -90,6 +93,25 @@ def webhook() -> Any:
         log.exception("chat turn failed; telling the visitor how to reach a person")
         return jsonify([fallback_reply(sender)])
     return jsonify([r.to_rasa(sender) for r in replies])
+
+
+def read_body(limit: int) -> bytes | None:
+    """Return the request's body, or None when it is longer than `limit` bytes.
+
+    Read from the stream, never more than `limit` + 1 bytes: a chunked body has no
+    Content-Length to check first.
+    """
+    if (request.content_length or 0) > limit:
+        return None
+    chunks: list[bytes] = []
+    left = limit + 1
+    while left > 0:
+        chunk = request.stream.read(left)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return None if left <= 0 else b"".join(chunks)
 
 
 def fallback_reply(sender: str) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import json
 from typing import Any
 
 import pytest
@@ -168,3 +170,50 @@ def test_a_sender_who_floods_the_chat_is_slowed_with_a_429(app: Any):
     assert visitor.client.get(poll).get_json() == before  # refused: the chat is as it was
     other = Visitor(app, sender="web-visitor-other")
     assert other.send("hello")  # the limit is per sender
+
+
+class CountingStream(io.BytesIO):
+    """A request body as the network hands it over, counting what the app read of it."""
+
+    taken = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.taken += len(chunk)
+        return chunk
+
+
+def test_a_chunked_body_over_16_kib_is_refused_without_being_read_whole(app: Any):
+    padding = "x" * 200_000
+    body = json.dumps({"sender": "web-visitor-0001", "message": "hi", "metadata": {"p": padding}})
+    stream = CountingStream(body.encode())
+    reply = app.test_client().post(
+        "/webhooks/rest/webhook",
+        input_stream=stream,  # no Content-Length: sent in chunks, as a WSGI server passes it on
+        headers={"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert reply.status_code == 413
+    assert reply.get_json()["error"] == "too_large"
+    assert reply.get_json()["message"]
+    assert stream.taken <= 16 * 1024 + 1
+
+
+def test_a_small_chunked_body_is_answered(app: Any):
+    body = json.dumps({"sender": "web-visitor-0001", "message": "hi"}).encode()
+    reply = app.test_client().post(
+        "/webhooks/rest/webhook",
+        input_stream=io.BytesIO(body),
+        headers={"Transfer-Encoding": "chunked", "Content-Type": "application/json"},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert reply.status_code == 200
+    assert reply.get_json()[0]["recipient_id"] == "web-visitor-0001"
+
+
+def test_thousands_of_nested_brackets_are_a_400_not_a_crash(app: Any):
+    reply = app.test_client().post(
+        "/webhooks/rest/webhook", data="[" * 16_000, content_type="application/json"
+    )
+    assert reply.status_code == 400
+    assert reply.get_json()["error"] == "bad_request"
