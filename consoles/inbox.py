@@ -110,8 +110,11 @@ def signed_in(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]
 
 @bp.before_app_request
 def check_csrf() -> None:
-    """Refuse any POST to the consoles that does not carry the session's CSRF token."""
-    if request.method != "POST" or not request.path.startswith(("/agent", "/leads")):
+    """Refuse any request to the consoles but GET, HEAD or OPTIONS that does not carry the
+    session's CSRF token (a view may change state only on POST)."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if not request.path.startswith(("/agent", "/leads")):
         return
     sent = request.form.get("csrf") or request.headers.get("X-CSRF-Token", "")
     found = current_session()
@@ -127,21 +130,21 @@ def template_helpers() -> dict[str, Any]:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or a HEAD of it: only the form, never a sign-in
         return render_template(
             "inbox_login.html", next=local_path(request.args.get("next", "")) or ""
         )
     name = request.form.get("name", "").strip().lower()[:64]
-    address = request.remote_addr or "unknown"
+    address = client_address()
     store = agents()
-    if store.throttled(name, address):
+    if not store.may_try(name, address):
         return render_template(
             "inbox_login.html", error="Too many attempts. Wait 15 minutes, then try again."
         ), 429
     agent = store.verify(name, request.form.get("password", ""))
     if agent is None:
-        store.failed(name, address)
         return render_template("inbox_login.html", error="Wrong name or password."), 401
+    store.signed_in_ok(name, address)
     opened = store.open_session(agent, chat().clock.now())
     session.clear()
     # Only the id (and the form token, for the sign-in page after this session ends) rides
@@ -151,6 +154,19 @@ def login() -> Any:
     g.presszero_console = opened
     home = url_for("inbox.index") if agent.role == "agent" else "/leads"
     return redirect(local_path(request.form.get("next", "")) or home)
+
+
+def client_address() -> str:
+    """Return the address a sign-in came from.
+
+    Behind a proxy (PRESSZERO_TRUST_PROXY=1) that is the last X-Forwarded-For entry, the one
+    our own proxy added; earlier entries are the client's to write. Otherwise the socket's.
+    """
+    if current_app.config.get("PRESSZERO_TRUST_PROXY"):
+        forwarded = request.headers.get("X-Forwarded-For", "").split(",")[-1].strip()
+        if forwarded:
+            return forwarded[:64]
+    return request.remote_addr or "unknown"
 
 
 def local_path(target: str) -> str | None:

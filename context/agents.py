@@ -149,6 +149,12 @@ else redis.call('ZREM', KEYS[2], ARGV[3]) end
 return 1
 """
 
+_COUNT_ATTEMPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
 
 class AgentStore:
     """Accounts and presence in Redis; passwords kept only as salted scrypt hashes."""
@@ -159,6 +165,7 @@ class AgentStore:
         self._mark_busy = client.register_script(_MARK_BUSY)
         self._mark_free = client.register_script(_MARK_FREE)
         self._set_status = client.register_script(_SET_STATUS)
+        self._count_attempt = client.register_script(_COUNT_ATTEMPT)
 
     def _key(self, name: str) -> str:
         return f"{self.prefix}:{{agents}}:agent:{name}"
@@ -424,18 +431,19 @@ class AgentStore:
             pipe.hgetall(self._key(name))
         return [_agent(_decode(reply)) for reply in pipe.execute()]
 
-    def throttled(self, name: str, address: str) -> bool:
-        """Return True when this name from this address failed too often lately."""
-        count = self.redis.get(self._failures(name, address))
-        return int(_text(count) if isinstance(count, bytes | str) else 0) >= MAX_FAILURES
+    def may_try(self, name: str, address: str) -> bool:
+        """Count a sign-in attempt for this name and address; False when too many lately.
 
-    def failed(self, name: str, address: str) -> None:
-        """Count a failed sign-in for this name and address."""
+        The count is taken before the password is checked, in one step in Redis, so parallel
+        attempts cannot all slip in under the limit; `signed_in_ok` clears it.
+        """
         key = self._failures(name, address)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, FAILURE_WINDOW)
-        pipe.execute()
+        count = run_script(self._count_attempt, [key], [FAILURE_WINDOW])
+        return int(count) <= MAX_FAILURES
+
+    def signed_in_ok(self, name: str, address: str) -> None:
+        """Forget the attempts of this name and address: the password was right."""
+        self.redis.delete(self._failures(name, address))
 
     def _failures(self, name: str, address: str) -> str:
         return f"{self.prefix}:signin-failures:{name.strip().lower()[:32]}:{address}"

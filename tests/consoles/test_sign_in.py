@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -144,3 +146,63 @@ def test_a_session_in_constant_use_still_ends_twelve_hours_after_sign_in(app: An
         clock.tick(timedelta(seconds=SESSION_IDLE // 2))
         assert client.get("/agent/api/waiting").status_code == 401
         assert client.get("/agent").status_code == 302
+
+
+# -- the sign-in throttle and CSRF -----------------------------------------------------------
+
+
+def attempt(client: Any, password: str, **headers: str) -> int:
+    token = csrf_of(client.get("/agent/login").data)
+    data = {"name": "alex", "password": password, "csrf": token}
+    return client.post("/agent/login", data=data, headers=headers).status_code
+
+
+def test_forty_parallel_wrong_passwords_get_five_password_checks(app: Any):
+    clients = [app.test_client() for _ in range(40)]
+    tokens = [csrf_of(c.get("/agent/login").data) for c in clients]
+    start = threading.Barrier(len(clients))
+
+    def guess(i: int) -> int:
+        data = {"name": "alex", "password": f"guess number {i}", "csrf": tokens[i]}
+        start.wait()
+        return clients[i].post("/agent/login", data=data).status_code
+
+    with ThreadPoolExecutor(len(clients)) as pool:
+        codes = sorted(pool.map(guess, range(len(clients))))
+    assert codes == [401] * 5 + [429] * 35
+    assert attempt(app.test_client(), PASSWORD) == 429
+
+
+def test_a_right_password_clears_the_count(app: Any):
+    client = app.test_client()
+    assert [attempt(client, "wrong one") for _ in range(4)] == [401] * 4
+    assert attempt(client, PASSWORD) == 302
+    assert [attempt(app.test_client(), "wrong one") for _ in range(5)] == [401] * 5
+
+
+def test_behind_a_trusted_proxy_the_throttle_counts_per_forwarded_address(app: Any, make_app: Any):
+    proxied = make_app(PRESSZERO_TRUST_PROXY=True)
+    guesser = {"X-Forwarded-For": "198.51.100.7, 203.0.113.5"}
+    for _ in range(5):
+        assert attempt(proxied.test_client(), "wrong one", **guesser) == 401
+    assert attempt(proxied.test_client(), PASSWORD, **guesser) == 429
+    # The client wrote the first entry; our proxy added the last one.
+    spoofed = {"X-Forwarded-For": "192.0.2.1, 203.0.113.5"}
+    assert attempt(proxied.test_client(), PASSWORD, **spoofed) == 429
+    colleague = {"X-Forwarded-For": "203.0.113.9"}
+    assert attempt(proxied.test_client(), PASSWORD, **colleague) == 302
+
+
+def test_without_a_trusted_proxy_a_forwarded_address_escapes_nothing(app: Any):
+    for i in range(5):
+        assert attempt(app.test_client(), "wrong", **{"X-Forwarded-For": f"192.0.2.{i}"}) == 401
+    assert attempt(app.test_client(), PASSWORD, **{"X-Forwarded-For": "192.0.2.99"}) == 429
+
+
+@pytest.mark.parametrize("method", ["HEAD", "PUT", "PATCH", "DELETE"])
+def test_only_a_post_with_the_csrf_token_signs_in(app: Any, method: str):
+    client = app.test_client()
+    client.get("/agent/login")
+    reply = client.open("/agent/login", method=method, data={"name": "alex", "password": PASSWORD})
+    assert "Set-Cookie" not in reply.headers or "session=;" in reply.headers["Set-Cookie"]
+    assert client.get("/agent").status_code == 302
