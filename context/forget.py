@@ -20,7 +20,7 @@ import phonenumbers
 import redis
 
 from .callbacks import callbacks_index, handoffs_index
-from .connect import RedisClient, text
+from .connect import RedisClient, is_cluster, text
 from .events import STREAM
 from .handoffs import HandoffStore
 from .phones import try_normalise_phone
@@ -182,15 +182,22 @@ def _tags_of(store: ContextStore, customer_id: str) -> set[str]:
 
 def rewrite_files(client: RedisClient, timeout: float = 600.0) -> None:
     """Rewrite what Redis keeps on disk (its append-only file, and its snapshot when it takes
-    them) and wait until both are done, so erased data leaves the disk too."""
+    them) and wait until they are done, so erased data leaves the disk too. On a cluster,
+    every node's."""
     deadline = time.monotonic() + timeout
-    rewrite_append_only_file(client, deadline)
-    try:
-        snapshots = any(text(v) for v in client.config_get("save").values())
-    except redis.ResponseError:  # CONFIG renamed away (a managed Redis): its snapshots are its own
-        snapshots = False
-    if snapshots:
-        _run_in_background(client, "bgsave", "rdb_last_bgsave_status", deadline)
+    if is_cluster(client):
+        cluster = cast(Any, client)
+        nodes = [cluster.get_redis_connection(node) for node in cluster.get_nodes()]
+    else:
+        nodes = [client]
+    for node in nodes:
+        rewrite_append_only_file(node, deadline)
+        try:
+            snapshots = any(text(v) for v in node.config_get("save").values())
+        except redis.ResponseError:  # CONFIG renamed away (a managed Redis): its own snapshots
+            snapshots = False
+        if snapshots:
+            _run_in_background(node, "bgsave", "rdb_last_bgsave_status", deadline)
 
 
 def rewrite_append_only_file(client: RedisClient, deadline: float) -> bool:
