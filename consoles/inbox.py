@@ -125,7 +125,24 @@ def check_csrf() -> None:
 
 @bp.app_context_processor
 def template_helpers() -> dict[str, Any]:
-    return {"csrf_token": csrf_token, "console_session": current_session}
+    return {
+        "csrf_token": csrf_token,
+        "console_session": current_session,
+        "recording_link": recording_link,
+    }
+
+
+def recording_link(url: object) -> str | None:
+    """Return `url` if it is a Twilio recording (https on api.twilio.com), else None.
+
+    The URL arrives in a webhook's form, so anything else (`javascript:`, another host) is
+    shown as text, never put in an href.
+    """
+    if not isinstance(url, str) or any(ord(c) < 0x21 for c in url):
+        return None
+    parts = urlsplit(url)
+    ok = parts.scheme == "https" and parts.hostname == "api.twilio.com" and not parts.username
+    return url if ok and parts.port in (None, 443) else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
