@@ -41,6 +41,7 @@ DEFAULTS: dict[str, Any] = {
     "PRESSZERO_SECURE_COOKIES": False,  # 1: session cookies only over https
     "PRESSZERO_DEMO": False,  # 1: the demo chat page may sign in demo customers
     "PRESSZERO_AUTOMATION_KEY": "",  # API key for POST /automation/check; empty: API off
+    "PRESSZERO_METRICS_TOKEN": "",  # bearer token for GET /metrics; empty: loopback only
     "PRESSZERO_GUARD_RULES": "",  # the outbound guard's rules; empty: the shipped ones
 }
 

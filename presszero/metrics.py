@@ -2,16 +2,21 @@
 
 Under gunicorn with several workers, `presszero serve` sets PROMETHEUS_MULTIPROC_DIR so that
 `/metrics` adds up every worker (prometheus-client's multiprocess mode).
+
+`/metrics` is not public: with PRESSZERO_METRICS_TOKEN set, a scrape must send
+`Authorization: Bearer <token>`; with it unset, only a scrape from this machine's loopback
+that came through no proxy (no X-Forwarded-For) is answered. Anything else gets a 401 or 403.
 """
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
 from collections.abc import Iterable
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -73,8 +78,33 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/metrics", "metrics", metrics)
 
 
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+
+
+def scrape_refused() -> Response | None:
+    """Return the refusal for a scrape that may not read the metrics, or None to allow it."""
+    token = str(current_app.config.get("PRESSZERO_METRICS_TOKEN") or "")
+    if token:
+        scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and hmac.compare_digest(sent.strip(), token):
+            return None
+        return Response(
+            "send Authorization: Bearer <PRESSZERO_METRICS_TOKEN>\n", 401,
+            {"WWW-Authenticate": 'Bearer realm="metrics"'}, mimetype="text/plain",
+        )  # fmt: skip
+    if request.remote_addr in LOOPBACK and "X-Forwarded-For" not in request.headers:
+        return None
+    return Response(
+        "metrics are served to this machine only; set PRESSZERO_METRICS_TOKEN to scrape "
+        "from elsewhere\n", 403, mimetype="text/plain",
+    )  # fmt: skip
+
+
 def metrics() -> Any:
-    """Return every metric in Prometheus' text format."""
+    """Return every metric in Prometheus' text format, to a scrape that may read them."""
+    refused = scrape_refused()
+    if refused is not None:
+        return refused
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
