@@ -1,12 +1,34 @@
-"""gunicorn, started from `presszero serve` with our app factory."""
+"""gunicorn, started from `presszero serve` with our app factory.
+
+Why gevent workers that hand the app whole requests: Twilio gives a webhook 15 s, and a
+client that sends its headers and then dribbles its body must not stand between a caller and
+that answer. A thread (gthread) or a process (sync) waits out such a body, so a few dozen slow
+connections silenced the line (issue 14). gunicorn's docs answer slow clients with async
+workers or a buffering proxy; presszero must hold without a proxy, so each connection is a
+greenlet (thousands per worker cost little), gunicorn drops one whose headers take longer than
+`keepalive` seconds, and `WholeRequests` reads each body into memory before the app sees it:
+408 if it has not all arrived within BODY_SECONDS, 413 if it is larger than its limit (refused
+from Content-Length, before a byte of it is read). A proxy in front stays welcome; it is no
+longer needed to keep the phone line answering.
+"""
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Callable
+import ssl
+import warnings
+from collections.abc import Callable, Iterable
 from typing import Any
 
+import gevent
+from gevent.monkey import MonkeyPatchWarning
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.ggevent import GeventWorker
+
+VOICE_BODY_LIMIT = 64 * 1024  # a Twilio webhook's form is a few kB
+BODY_SECONDS = 10.0  # for a whole body to arrive; Twilio sends one in a single write
+WORKER_CONNECTIONS = 1000  # per worker: slow ones are dropped after BODY_SECONDS at most
 
 
 class GunicornServer(BaseApplication):
@@ -15,8 +37,9 @@ class GunicornServer(BaseApplication):
     def __init__(self, factory: Callable[[], Any], options: dict[str, Any]) -> None:
         self.factory = factory
         self.options = {
-            "worker_class": "gthread",
-            "threads": 4,
+            "worker_class": Worker,
+            "worker_connections": WORKER_CONNECTIONS,
+            "keepalive": 2,  # also the most a request's headers may take
             "timeout": 30,
             "graceful_timeout": 10,
             "accesslog": "-",
@@ -35,7 +58,78 @@ class GunicornServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Any:
-        return self.factory()
+        app = self.factory()
+        app.wsgi_app = WholeRequests(app.wsgi_app, body_limit=app.config["MAX_CONTENT_LENGTH"])
+        return app
+
+
+class Worker(GeventWorker):
+    """gunicorn's gevent worker, with urllib3's TLS made cooperative too.
+
+    The worker monkey-patches the standard library after the fork and before it loads the app
+    (so the app's Redis and Twilio clients are made on gevent sockets and locks). The master
+    has imported the CLI by then, and urllib3 (under twilio's Client) keeps its own reference to
+    `ssl.SSLContext`; left alone, a request to Twilio's API would block the whole worker.
+    """
+
+    def patch(self) -> None:
+        with warnings.catch_warnings():  # about urllib3's reference, mended just below
+            warnings.filterwarnings("ignore", category=MonkeyPatchWarning)
+            super().patch()
+        from urllib3.util import ssl_ as urllib3_tls
+
+        urllib3_tls.SSLContext = ssl.SSLContext  # type: ignore[assignment]
+        made = urllib3_tls.create_urllib3_context()
+        assert isinstance(made, gevent.ssl.SSLContext), f"urllib3 made a {type(made)}"
+
+
+class WholeRequests:
+    """Call the app with the whole body in memory; 408 a body that has not all arrived within
+    BODY_SECONDS, 413 one over its limit (VOICE_BODY_LIMIT under /voice/, else `body_limit`),
+    400 one cut short."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], body_limit: int) -> None:
+        self.app = app
+        self.body_limit = body_limit
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        declared = int(environ.get("CONTENT_LENGTH") or 0)  # gunicorn refused one not a number
+        if not declared and not chunked:
+            return self.app(environ, start_response)
+        voice = environ.get("PATH_INFO", "").startswith("/voice/")
+        limit = VOICE_BODY_LIMIT if voice else self.body_limit
+        if declared > limit:
+            return _refuse(start_response, "413 Content Too Large")
+        deadline = gevent.Timeout(BODY_SECONDS)
+        deadline.start()
+        try:
+            body = environ["wsgi.input"].read(limit + 1)
+        except gevent.Timeout as exc:
+            if exc is not deadline:
+                raise
+            return _refuse(start_response, "408 Request Timeout")
+        finally:
+            deadline.close()
+        if len(body) > limit:
+            return _refuse(start_response, "413 Content Too Large")
+        if len(body) < declared:  # the client hung up mid-body: nothing whole to act on
+            return _refuse(start_response, "400 Bad Request")
+        environ.pop("HTTP_TRANSFER_ENCODING", None)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ["wsgi.input"] = io.BytesIO(body)
+        return self.app(environ, start_response)
+
+
+def _refuse(start_response: Any, status: str) -> list[bytes]:
+    # gunicorn's start_response is its Response's method: have it answer "Connection: close" and
+    # hang up, rather than drain the rest of a body that may never come.
+    force_close = getattr(getattr(start_response, "__self__", None), "force_close", None)
+    if force_close is not None:
+        force_close()
+    body = f"{status}\n".encode()
+    start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def _start_dialer(worker: Any) -> None:
