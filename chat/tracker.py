@@ -15,7 +15,6 @@ from presszero.context.models import format_time
 if TYPE_CHECKING:  # rasa-sdk is imported only where actions run, not by every CLI command
     from rasa_sdk import Tracker
 
-TRUSTED_CHANNELS = frozenset({"twilio", "twilio_voice"})  # Rasa channels whose sender is From
 FALLBACK_INTENT = "nlu_fallback"
 TRANSCRIPT_LIMIT = 200  # the newest messages kept in an inbox entry
 _STREAK_BREAKERS = frozenset({"pause", "resume", "session_started"})

@@ -356,7 +356,7 @@ def test_what_a_caller_said_reaches_the_inbox_as_text_never_as_markup(
     if agents.get("alex") is None:
         agents.add("alex", "correct horse battery")
     with agent.session_transaction() as session:  # signed in, as the inbox's sign-in does
-        session.update(agent="alex", role="agent", epoch=agents.session_epoch("alex"))
+        session["sid"] = agents.open_session(agents.get("alex"), datetime.now(UTC)).sid
     page = agent.get(f"/agent/conversations/voice:{call.sid}")
     assert page.status_code == 200
     found = SaidList()
