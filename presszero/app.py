@@ -181,6 +181,7 @@ def init_channels(app: Flask, clock: Clock) -> None:
     app.extensions["presszero.handoffs"] = handoffs
     spool_dir = Path(app.config["PRESSZERO_DATA_DIR"]) / "spool"
     app.extensions["presszero.spool"] = Spool(spool_dir / "voice-status.jsonl")
+    app.extensions["presszero.failsafes"] = Spool(spool_dir / "voice-failsafes.jsonl")
     app.extensions["presszero.agents"] = agents
     turns = Turns(store, conversations, handoffs, agents, flows, clock)
     try:

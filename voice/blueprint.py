@@ -63,7 +63,28 @@ def reach_a_person(error: Exception) -> Any:
         metrics.FAILSAFES.labels("voice").inc()
     except Exception:  # counting it must never stop the answer
         log.exception("counting a fail-safe failed")
+    if request.endpoint not in SPECIAL_FAILSAFES:
+        remember_failsafe(error)
     return twiml(failsafe_here())
+
+
+def remember_failsafe(error: Exception) -> None:
+    """Note that this call was sent to a person by the fail-safe (so its end is logged as a
+    handoff): in Redis, or, when Redis is what failed, on this machine's disk until it is back.
+    Never in the way of the answer."""
+    call = request.form.get("CallSid", "")
+    if not call:
+        return
+    try:
+        if not isinstance(error, REDIS_ERRORS):
+            line().sent_by_failsafe(call)
+            return
+    except Exception:  # Redis failed here too: the disk keeps it
+        log.warning("the fail-safe of %s is kept on disk until Redis is back", call)
+    try:
+        failsafes().add({"call": call})
+    except Exception:
+        log.exception("remembering a fail-safe failed")
 
 
 def failsafe_here() -> str:
@@ -186,12 +207,12 @@ def status() -> Response:
     form = request.form.to_dict()
     voice = line()
     try:
+        replay_spool()  # what waited on disk first: a fail-safe this call got, say
         voice.status(form)
     except REDIS_ERRORS as exc:  # Redis, or every node of a cluster, out of reach
         log.warning("call status kept on disk until Redis is back (%s)", exc)
         spool().add({"form": form, "at": voice.clock.now().isoformat()})
         return Response(status=204)
-    replay_spool()
     return Response(status=204)
 
 
@@ -199,8 +220,15 @@ def spool() -> Spool:
     return current_app.extensions["presszero.spool"]
 
 
+def failsafes() -> Spool:
+    return current_app.extensions["presszero.failsafes"]
+
+
 def replay_spool() -> None:
-    """Record the call statuses kept on disk while Redis was down (if any)."""
+    """Record the fail-safes and call statuses kept on disk while Redis was down (if any)."""
+    marks = failsafes()
+    if marks.pending():
+        marks.replay(lambda entry: line().sent_by_failsafe(str(entry["call"])))
     kept = spool()
     if kept.pending():
         voice = line()

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "voice"
 MAX_DIGITS = 64
 MAX_SPEECH = 500
+FAILSAFE_KEEP = 2 * 24 * 3600  # a call's fail-safe is remembered until its status arrives
 FINAL_STATUSES = {"completed", "busy", "no-answer", "failed", "canceled"}
 DIAL_FAILURES = {"busy": "busy", "no-answer": "no_answer", "failed": "failed", "canceled": "failed"}
 
@@ -81,6 +82,14 @@ class VoiceLine:
     def failsafe(self) -> str:
         queue = (self.flows.get().queues or ("support",))[0]
         return twiml.failsafe(self.target, queue, self.language)
+
+    def sent_by_failsafe(self, call: str) -> None:
+        """Remember that the fail-safe sent this caller to a person, so the call is logged as
+        a handoff, not as one they gave up on (raises when Redis is out of reach)."""
+        self.turns.redis.set(self._failsafe_key(call), "1", ex=FAILSAFE_KEEP)
+
+    def _failsafe_key(self, call: str) -> str:
+        return f"{self.handoffs.prefix}:failsafe:{{{CHANNEL}:{call}}}"
 
     # -- turns ----------------------------------------------------------------------------
 
@@ -218,11 +227,13 @@ class VoiceLine:
         current = self.turns.conversations.load(CHANNEL, sid)
         state = current.state or {}
         outcome = str(state.get("outcome") or "")
+        reason = state.get("wanted") or state.get("step") or ""
         if call_status != "completed":
             outcome = "missed"
+        elif not outcome and self.turns.redis.get(self._failsafe_key(sid)):
+            outcome, reason = "handoff", "our side failed; the fail-safe sent them to a person"
         elif not outcome:
             outcome = "abandoned"
-        reason = state.get("wanted") or state.get("step") or ""
         customer = current.customer or self.store.lookup_by_phone(form.get("From", ""))
         contact = self.store.new_contact(CHANNEL, outcome, reason=reason, ref=sid, at=at)
         metrics.OUTCOMES.labels(CHANNEL, outcome).inc()

@@ -106,6 +106,29 @@ def test_a_call_that_ends_while_redis_is_down_is_recorded_once_redis_is_back(
     assert not app.extensions["presszero.spool"].pending()
 
 
+@freeze_time(OPEN)
+def test_a_call_the_fail_safe_sent_to_a_person_is_logged_a_handoff_not_abandoned(
+    make_app: Any, own_redis: Any
+):
+    server = own_redis()
+    app = make_app(REDIS_URL=server.url)
+    from presszero.context.demo import load_demo
+
+    load_demo(ContextStore(redis.Redis.from_url(server.url)))
+    call = Call(app.test_client(), caller="+15550100001")
+    call.start()
+    server.kill()
+    assert reaches_a_person(call.press("0"))  # the turn fails: the fail-safe answers
+    own_redis()  # back before the call ends
+    assert call.post("/voice/status", CallStatus="completed").status_code == 204
+    customer = ContextStore(redis.Redis.from_url(server.url)).get("cus_1001")
+    assert customer is not None
+    [contact] = [c for c in customer.contacts if c.channel == "voice"]
+    assert (contact.ref, contact.outcome) == (call.sid, "handoff")
+    assert "fail-safe" in contact.reason
+    assert not app.extensions["presszero.failsafes"].pending()
+
+
 def test_acknowledged_contacts_and_handoffs_survive_a_kill_9_of_redis(own_redis: Any):
     server = own_redis()
     store = ContextStore(redis.Redis.from_url(server.url))
