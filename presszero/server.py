@@ -3,7 +3,7 @@
 Why gevent workers that hand the app whole requests: Twilio gives a webhook 15 s, and a
 client that sends its headers and then dribbles its body must not stand between a caller and
 that answer. A thread (gthread) or a process (sync) waits out such a body, so a few dozen slow
-connections silenced the line (issue 14). gunicorn's docs answer slow clients with async
+connections silenced the line. gunicorn's docs answer slow clients with async
 workers or a buffering proxy; presszero must hold without a proxy, so each connection is a
 greenlet (thousands per worker cost little), gunicorn drops one whose headers take longer than
 `keepalive` seconds, and `WholeRequests` reads each body into memory before the app sees it:
@@ -78,9 +78,10 @@ class Worker(GeventWorker):
             super().patch()
         from urllib3.util import ssl_ as urllib3_tls
 
-        urllib3_tls.SSLContext = ssl.SSLContext  # type: ignore[assignment]
+        vars(urllib3_tls)["SSLContext"] = ssl.SSLContext  # the patched class, not the original
         made = urllib3_tls.create_urllib3_context()
-        assert isinstance(made, gevent.ssl.SSLContext), f"urllib3 made a {type(made)}"
+        if not isinstance(made, gevent.ssl.SSLContext):  # Twilio's API would block the worker
+            raise RuntimeError(f"urllib3 still makes a blocking {type(made)}: check gevent")
 
 
 class WholeRequests:
