@@ -110,7 +110,8 @@ def failsafe_here() -> str:
     if endpoint == "voice.whisper":
         again: dict[str, str | int] = {"call": args.get("call", ""), "agent": args.get("agent", "")}
         again["unbriefed"] = 1
-        return failsafe_whisper(url("whisper-accept", **again), language)
+        by_click = args.get("click") == "1"
+        return failsafe_whisper(url("whisper-accept", **again), language, by_click=by_click)
     if endpoint == "voice.whisper_accept":
         return failsafe_whisper_accept(bool(form.get("Digits")), language)
     # voice.agent_done: an agent's own call ended; never queue the agent as a caller

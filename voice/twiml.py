@@ -172,10 +172,18 @@ def dial_agents(agents: Iterable[tuple[str, str]], *, turn: int, call: str) -> s
     """Return a Dial that rings these agents at once; each hears the whisper on answering."""
     attrs = _attrs(action=url("dial-status", t=turn), timeout=DIAL_TIMEOUT, answer_on_bridge=True)
     nouns = "".join(
-        endpoint_noun(endpoint, url("whisper", call=call, agent=name))
+        endpoint_noun(endpoint, whisper_url(call, name, endpoint))
         for name, endpoint in list(agents)[:MAX_NOUNS]
     )
     return _element("Dial", attrs, nouns)
+
+
+def whisper_url(call: str, name: str, endpoint: str) -> str:
+    """Return the whisper URL for an agent's leg; a browser phone's says it was answered by a
+    click (`click=1`), which the whisper's fail-safe needs when it cannot look the agent up."""
+    if endpoint.startswith("client:"):
+        return url("whisper", call=call, agent=name, click=1)
+    return url("whisper", call=call, agent=name)
 
 
 def enqueue(queue: str, *, turn: int, call: str) -> str:
@@ -192,7 +200,7 @@ def connect_to(name: str, endpoint: str, *, turn: int, call: str, language: str)
     """Return TwiML that tells a waiting caller who they are being put through to, and rings
     that agent (who hears the whisper first)."""
     attrs = _attrs(action=url("dial-status", t=turn), timeout=DIAL_TIMEOUT, answer_on_bridge=True)
-    noun = endpoint_noun(endpoint, url("whisper", call=call, agent=name))
+    noun = endpoint_noun(endpoint, whisper_url(call, name, endpoint))
     said = _say(f"Thanks for waiting. Putting you through to {name.title()} now.", language)
     return _response(said + _element("Dial", attrs, noun))
 
@@ -225,6 +233,7 @@ def failsafe(target: Target, queue: str, language: str = "en-US") -> str:
 SORRY = "Sorry, something went wrong on our side."
 STAY = "Please stay on the line: you keep your place, and the next person free will answer."
 UNBRIEFED = "Sorry, we could not load who is calling. A customer is waiting for a person."
+UNBRIEFED_CLICKED = f"{UNBRIEFED} Putting them through to you now."
 
 
 def failsafe_waiting(language: str = "en-US") -> str:
@@ -244,10 +253,13 @@ def failsafe_wait_choice(wants_callback: bool, language: str = "en-US") -> str:
     return failsafe_waiting(language)
 
 
-def failsafe_whisper(action: str, language: str = "en-US") -> str:
+def failsafe_whisper(action: str, language: str = "en-US", *, by_click: bool = False) -> str:
     """Return the fail-safe for an agent's leg (a Number, Client or Sip `url`): the agent hears
     that a customer is waiting, and only a key pressed (a person, not a voicemail) puts the
-    caller through; otherwise the leg hangs up and the caller goes back in line."""
+    caller through; otherwise the leg hangs up and the caller goes back in line. A browser
+    phone was answered by a click, by a person: it is put through at once."""
+    if by_click:
+        return speak([UNBRIEFED_CLICKED], language)
     return screen([UNBRIEFED], action, language)
 
 

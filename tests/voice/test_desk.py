@@ -123,6 +123,7 @@ def test_a_browser_phone_answered_by_a_click_is_put_through_without_a_key(app: A
     dial = call.last.find("Dial") if call.last is not None else None
     assert dial is not None
     assert [(n.tag, n.text) for n in dial] == [("Client", "cleo")]
+    assert query(dial[0].get("url", "")).get("click") == "1"  # even a fail-safe puts them through
     briefed = call.twiml(dial[0].get("url", ""))
     assert briefed.find("Gather") is None
     assert " ".join(s.text or "" for s in briefed.iter("Say")).startswith("A call from Jo Marsh.")

@@ -386,6 +386,7 @@ FAILSAFE_PLACES = [  # (path, form, place, words the caller or agent hears: "" f
     ("/voice/wait-choice?call=CA9", {"Digits": "2"}, "wait", "keep your place"),
     ("/voice/whisper?call=CA9&agent=ann", {}, "whisper", "could not load who is calling"),
     ("/voice/whisper?call=CA9", {}, "whisper", "could not load who is calling"),
+    ("/voice/whisper?call=CA9&agent=cleo&click=1", {}, "whisper", "Putting them through"),
     ("/voice/whisper-accept?call=CA9&agent=ann", {"Digits": "1"}, "whisper", ""),
     ("/voice/whisper-accept?call=CA9&agent=ann", {}, "whisper", "not put through"),
     ("/voice/whisper-accept?call=CA9&agent=ann&unbriefed=1", {"Digits": "1"}, "whisper", ""),
@@ -412,6 +413,22 @@ def test_the_fail_safe_is_legal_twiml_where_it_is_played(
     check(_xml(root), place)
     said = " ".join(s.text or "" for s in root.iter("Say"))
     assert heard in said if heard else list(root) == [], _xml(root)
+
+
+def test_a_browser_phone_answered_by_a_click_is_put_through_by_the_whisper_fail_safe(
+    make_app: Any,
+):
+    with tempfile.TemporaryDirectory() as data:
+        server = EmbeddedRedis(data, port=free_port())
+        server.start()
+        app = make_app(REDIS_URL=server.url, PRESSZERO_PUBLIC_URL=BASE)
+        server.kill()
+        call = Call(app.test_client(), sid="CA9")
+        clicked = call.twiml("/voice/whisper?call=CA9&agent=cleo&click=1")
+        phone = call.twiml("/voice/whisper?call=CA9&agent=ann")
+    assert clicked.find("Gather") is None  # a click was a person: no key to ask for
+    assert [child.tag for child in clicked] == ["Say"]
+    assert phone.find("Gather") is not None  # a phone may be its voicemail: a key first
 
 
 # -- voicemail, as Twilio ends a recording today ------------------------------------------------
