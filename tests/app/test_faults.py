@@ -81,17 +81,23 @@ def test_chat_and_health_say_so_while_redis_is_down_and_recover_without_a_restar
     assert "Thanks for getting in touch" in again.get_json()[0]["text"]
 
 
+def ana_calls(make_app: Any, own_redis: Any) -> tuple[Any, Any, Call]:
+    """Start a Redis of the test's own with the demo customers; Ana calls the line."""
+    from presszero.context.demo import load_demo
+
+    server = own_redis()
+    app = make_app(REDIS_URL=server.url)
+    load_demo(ContextStore(redis.Redis.from_url(server.url)))
+    call = Call(app.test_client(), caller="+15550100001")
+    call.start()
+    return server, app, call
+
+
 @freeze_time(OPEN)
 def test_a_call_that_ends_while_redis_is_down_is_recorded_once_redis_is_back(
     make_app: Any, own_redis: Any
 ):
-    server = own_redis()
-    app = make_app(REDIS_URL=server.url)
-    from presszero.context.demo import load_demo
-
-    load_demo(ContextStore(redis.Redis.from_url(server.url)))
-    call = Call(app.test_client(), caller="+15550100001")
-    call.start()
+    server, app, call = ana_calls(make_app, own_redis)
     call.press("0")
     server.kill()
     reply = call.post("/voice/status", CallStatus="completed")
@@ -110,13 +116,7 @@ def test_a_call_that_ends_while_redis_is_down_is_recorded_once_redis_is_back(
 def test_a_call_the_fail_safe_sent_to_a_person_is_logged_a_handoff_not_abandoned(
     make_app: Any, own_redis: Any
 ):
-    server = own_redis()
-    app = make_app(REDIS_URL=server.url)
-    from presszero.context.demo import load_demo
-
-    load_demo(ContextStore(redis.Redis.from_url(server.url)))
-    call = Call(app.test_client(), caller="+15550100001")
-    call.start()
+    server, app, call = ana_calls(make_app, own_redis)
     server.kill()
     assert reaches_a_person(call.press("0"))  # the turn fails: the fail-safe answers
     own_redis()  # back before the call ends
