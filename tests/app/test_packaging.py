@@ -50,3 +50,69 @@ def test_the_shipped_flows_are_installed():
     shipped = sorted(str(p.relative_to(source)) for p in source.rglob("*.yaml"))
     assert shipped
     assert sorted(str(p.relative_to(installed)) for p in installed.rglob("*.yaml")) == shipped
+
+
+def _runtime_closure() -> set[str]:
+    """Return the distributions a plain `pip install .` brings: presszero's dependencies
+    (no extras of its own), theirs, and so on, with the extras they ask of each other."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    seen: set[tuple[str, frozenset[str]]] = set()
+    todo: list[tuple[str, frozenset[str]]] = [("presszero", frozenset())]
+    while todo:
+        name, extras = todo.pop()
+        if (name, extras) in seen:
+            continue
+        seen.add((name, extras))
+        for line in metadata.requires(name) or []:
+            requirement = Requirement(line)
+            asked = [{"extra": extra} for extra in extras] or [{"extra": ""}]
+            if requirement.marker is None or any(requirement.marker.evaluate(a) for a in asked):
+                todo.append((_key(requirement.name), frozenset(requirement.extras)))
+    return {name for name, _ in seen}
+
+
+def _key(name: str) -> str:
+    return name.lower().replace("_", "-")
+
+
+BLOCKER = """
+import importlib.abc, os, sys
+allowed = set(os.environ["PRESSZERO_TEST_ALLOWED"].split(","))
+class Blocker(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top in sys.stdlib_module_names or top in allowed or top.startswith("_"):
+            return None
+        raise ModuleNotFoundError(f"{name} is imported but no dependency of presszero brings it")
+sys.meta_path.insert(0, Blocker())
+import pkgutil, importlib, presszero
+for module in ["presszero.server", "gunicorn.workers.ggevent",
+               *(m.name for m in pkgutil.walk_packages(presszero.__path__, "presszero.")
+                 # __main__ runs the command line, wsgi makes an app: both at import
+                 if m.name not in ("presszero.__main__", "presszero.wsgi"))]:
+    importlib.import_module(module)
+"""
+
+
+def test_serve_and_every_module_import_with_only_what_a_plain_install_brings():
+    """`pip install .` has no test tools: nothing presszero runs may need one of theirs
+    (gunicorn's gevent worker needs `packaging`, which only pytest brought here)."""
+    import os
+    import subprocess
+    import sys
+    from importlib import metadata
+
+    closure = _runtime_closure()
+    modules = {
+        top
+        for top, dists in metadata.packages_distributions().items()
+        if any(_key(d) in closure for d in dists)
+    } | {"presszero"}
+    ran = subprocess.run(
+        [sys.executable, "-c", BLOCKER], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "PRESSZERO_TEST_ALLOWED": ",".join(sorted(modules))},
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr[-2000:]
