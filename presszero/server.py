@@ -44,7 +44,9 @@ class GunicornServer(BaseApplication):
             "graceful_timeout": 10,
             "accesslog": "-",
             # The path without its query: no identifiers from query strings in the log.
-            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+            # commas and units keep status, size and time apart: as bare digits side by side
+            # ("200 28 48ms") the log masking would take them for a phone number
+            "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s, %(b)s bytes, %(M)s ms',
             "child_exit": _child_exit,
             "post_worker_init": _start_dialer,  # each worker dials the callbacks owed
             "worker_exit": _stop_dialer,
