@@ -175,7 +175,9 @@ def worker_settings() -> str:
     from presszero.server import GunicornServer
 
     options = GunicornServer(lambda: None, {}).options
-    return f"{options['worker_class']} x {options['threads']} threads, access log on"
+    worker = getattr(options["worker_class"], "__name__", options["worker_class"])
+    per = options.get("worker_connections")
+    return f"{worker} (gevent), up to {per} connections per worker, access log on"
 
 
 def gunicorn_version() -> str:

@@ -27,6 +27,7 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.workers.ggevent import GeventWorker
 
 VOICE_BODY_LIMIT = 64 * 1024  # a Twilio webhook's form is a few kB
+BODY_LIMIT = 1024 * 1024  # any other body, unless the app sets MAX_CONTENT_LENGTH
 BODY_SECONDS = 10.0  # for a whole body to arrive; Twilio sends one in a single write
 WORKER_CONNECTIONS = 1000  # per worker: slow ones are dropped after BODY_SECONDS at most
 
@@ -61,7 +62,8 @@ class GunicornServer(BaseApplication):
 
     def load(self) -> Any:
         app = self.factory()
-        app.wsgi_app = WholeRequests(app.wsgi_app, body_limit=app.config["MAX_CONTENT_LENGTH"])
+        limit = app.config.get("MAX_CONTENT_LENGTH") or BODY_LIMIT  # a plain Flask app: none
+        app.wsgi_app = WholeRequests(app.wsgi_app, body_limit=limit)
         return app
 
 

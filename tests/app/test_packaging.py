@@ -97,7 +97,7 @@ for module in ["presszero.server", "gunicorn.workers.ggevent",
 """
 
 
-def test_serve_and_every_module_import_with_only_what_a_plain_install_brings():
+def test_serve_and_every_module_import_with_only_what_a_plain_install_brings(tmp_path: Path):
     """`pip install .` has no test tools: nothing presszero runs may need one of theirs
     (gunicorn's gevent worker needs `packaging`, which only pytest brought here)."""
     import os
@@ -112,7 +112,8 @@ def test_serve_and_every_module_import_with_only_what_a_plain_install_brings():
         if any(_key(d) in closure for d in dists)
     } | {"presszero"}
     ran = subprocess.run(
-        [sys.executable, "-c", BLOCKER], capture_output=True, text=True, timeout=120,
+        # away from the checkout, whose presszero/ folder is not the installed package
+        [sys.executable, "-c", BLOCKER], capture_output=True, text=True, timeout=120, cwd=tmp_path,
         env={**os.environ, "PRESSZERO_TEST_ALLOWED": ",".join(sorted(modules))},
     )  # fmt: skip
     assert ran.returncode == 0, ran.stderr[-2000:]
