@@ -177,7 +177,7 @@ class ChatService:
         customer_id = (record or {}).get("customer_id")
         detail = f"{reason}; resolved by {agent}" + (f": {note}" if note else "")
         if customer_id:
-            self._record_contact(customer_id, sender, "handoff", detail)
+            self._record_contact(customer_id, sender, "resolved", detail)
 
 
 def _render(actions: Sequence[Action], next_turn: int, flow: Flow) -> Rendered:

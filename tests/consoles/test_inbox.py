@@ -105,7 +105,7 @@ def test_an_agent_takes_over_a_chat_replies_and_resolves_it(app: Any, store: Con
     customer = store.get("cus_1002")
     assert customer is not None
     resolved = [c for c in customer.contacts if c.ref == visitor.sender]
-    assert [(c.channel, c.outcome) for c in resolved] == [("chat", "handoff")]
+    assert [(c.channel, c.outcome) for c in resolved] == [("chat", "resolved")]
     assert "resolved by alex: reinstated" in resolved[0].reason
 
 
