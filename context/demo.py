@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from .forget import unlist_missing_handoffs
 from .models import Customer, format_time
 from .store import ContextStore
 
@@ -93,6 +94,7 @@ def load_demo(store: ContextStore) -> list[Customer]:
     """Replace the demo customers with fresh copies dated from the store's clock."""
     customers = [Customer.from_dict(r) for r in demo_records(store.clock.now())]
     for customer in customers:
-        store.forget(customer.id)
+        store.forget(customer.id)  # their calls and chats go too: so must the lists naming them
+    unlist_missing_handoffs(store.redis, store.prefix)
     store.upsert(customers)
     return customers

@@ -20,11 +20,11 @@ import phonenumbers
 import redis
 
 from .callbacks import callbacks_index, handoffs_index
-from .connect import RedisClient, is_cluster, text
+from .connect import RedisClient, is_cluster, mget, text
 from .events import STREAM
 from .handoffs import HandoffStore
 from .phones import try_normalise_phone
-from .store import ContextStore, linked_key
+from .store import PREFIX, ContextStore, linked_key
 
 # Key families a conversation owns, each `{prefix}:{family}:{channel:id}...`.
 CONVERSATION_FAMILIES = ("conv", "handoff", "callback", "agentcall")
@@ -81,6 +81,7 @@ def forget_customer(store: ContextStore, customer_id: str, *, rewrite: bool = Tr
     tags = _tags_of(store, customer_id)  # read before their own keys go
     existed = store.forget(customer_id)
     erased = erase_traces(store.redis, traces, store.prefix, tags)
+    unlist_missing_handoffs(store.redis, store.prefix)
     if rewrite and (existed or erased):
         rewrite_files(store.redis)
     return existed or erased > 0
@@ -129,6 +130,20 @@ def erase_traces(
         pipe.xdel(STREAM, *events)
     pipe.execute()
     return len(doomed) + len(fields) + len(events)
+
+
+def unlist_missing_handoffs(client: RedisClient, prefix: str = PREFIX) -> int:
+    """Drop from the open-handoff and callback lists every id whose record is gone; return
+    how many went (an id there with no record would be a person waiting whom no one sees)."""
+    handoffs = HandoffStore(client, prefix=prefix)
+    gone = 0
+    for index in (handoffs_index(prefix), callbacks_index(prefix)):
+        ids = [text(m) for m in client.zrange(index, 0, -1)]
+        records = mget(client, [handoffs.key(i) for i in ids]) if ids else []
+        missing = [i for i, raw in zip(ids, records, strict=True) if not raw]
+        if missing:
+            gone += int(client.zrem(index, *missing))
+    return gone
 
 
 def _events_naming(client: RedisClient, traces: Traces, conversations: set[str]) -> list[bytes]:

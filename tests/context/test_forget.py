@@ -15,11 +15,12 @@ from support.servers import contents
 from support.twilio_client import Call
 
 from presszero.cli import main
-from presszero.context.callbacks import CallbackStore
+from presszero.context.callbacks import CallbackStore, callbacks_index, handoffs_index
 from presszero.context.clock import SystemClock
 from presszero.context.demo import load_demo
 from presszero.context.embedded import EmbeddedRedis, free_port
 from presszero.context.forget import Traces, forget_customer
+from presszero.context.handoffs import HandoffStore
 from presszero.context.store import ContextStore
 
 DANA = "+15550100002"
@@ -185,3 +186,29 @@ def test_forget_waits_for_a_rewrite_already_under_way_then_makes_its_own(
     assert persistence["aof_rewrite_in_progress"] == 0
     assert persistence["aof_last_bgrewrite_status"] == "ok"
     assert every_file_holding_a_trace(folder) == {}
+
+
+def dangling_ids(store: ContextStore) -> list[str]:
+    """Return the ids listed as open handoffs or callbacks owed whose record is gone."""
+    handoffs = HandoffStore(store.redis)
+    listed = {
+        member.decode()
+        for index in (handoffs_index(store.prefix), callbacks_index(store.prefix))
+        for member in store.redis.zrange(index, 0, -1)
+    }
+    return sorted(i for i in listed if handoffs.get(i) is None)
+
+
+@pytest.mark.parametrize("how", ["demo reloaded", "forgotten"])
+def test_no_open_handoff_is_listed_without_its_record(make_app: Any, store: ContextStore, how: str):
+    load_demo(store)
+    app = make_app()
+    talk_as_dana(app)
+    listed = store.redis.zrange(handoffs_index(store.prefix), 0, -1)
+    assert len(listed) >= 3  # the call, the chat, the stranger's chat, the callback
+    assert dangling_ids(store) == []
+    if how == "demo reloaded":
+        load_demo(store)
+    else:
+        forget_customer(store, "cus_1002", rewrite=False)
+    assert dangling_ids(store) == []
