@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 
 import click
 
@@ -17,13 +19,14 @@ from presszero.context.agents import (
 )
 from presszero.context.analytics import (
     ESCAPE_REASONS,
+    flows_with_figures,
     period_ending,
     read_period,
     repeat_contact_rate,
+    report_days,
 )
-from presszero.context.models import parse_window
-from presszero.flows.language.files import DEFAULT_FLOW
-from presszero.runtime import open_store
+from presszero.flows.language.files import DEFAULT_FLOW, check_path, library_dir
+from presszero.runtime import open_store, settings
 
 
 @click.group("agent")
@@ -132,15 +135,20 @@ def queue_list(who: Agent) -> str:
 def report(since: str, flow: str) -> None:
     """Containment, escape reasons, repeat contacts and the worst steps, as a table."""
     try:
-        window = parse_window(since)
+        span = report_days(since)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     with open_store() as store:
+        known = flows_with_figures(store.redis) | set(_configured_flows())
+        if flow not in known:
+            names = ", ".join(sorted(known)) or "none yet"
+            raise click.ClickException(f"no flow named {flow!r} (known flows: {names})")
         now = store.clock.now()
-        first, last = period_ending(now, window)
+        first, last = period_ending(now, timedelta(days=span - 1))
         period = read_period(store.redis, flow, first, last)
-        touched, repeat = repeat_contact_rate(store, now - window, now)
-    click.echo(f"{flow}: {first} to {last}")
+        start = datetime.combine(first, time(), UTC)
+        touched, repeat = repeat_contact_rate(store, start, now)
+    click.echo(f"{flow}: {first} to {last} (UTC days)")
     rows = [("conversations", str(period.conversations))]
     contained = period.containment
     share = "-" if contained is None else f"{contained:.0%} resolved without a person"
@@ -151,13 +159,18 @@ def report(since: str, flow: str) -> None:
     rows.append(("back within 7 days", rate))
     for reason, n in period.escape_reasons.most_common():
         rows.append((f"escape: {ESCAPE_REASONS.get(reason, reason)}", str(n)))
-    worst = [s for s in period.worst_steps() if s.escaped][:5]
-    for s in worst:
+    for s in period.step_rows()[:5]:
         why = ", ".join(f"{ESCAPE_REASONS.get(r, r)} {n}" for r, n in s.why.most_common())
         rows.append((f"step: {s.step}", f"{s.escaped} escaped of {s.reached} ({why})"))
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         click.echo(f"  {name:<{width}}  {value}")
+
+
+def _configured_flows() -> list[str]:
+    """Return the names of the flows this server is configured with (sound ones only)."""
+    path = Path(settings().get("PRESSZERO_FLOWS") or library_dir())
+    return list(check_path(path)[0]) if path.exists() else []
 
 
 commands = [agent, report]

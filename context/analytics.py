@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
 from typing import Any
 
 from .connect import RedisClient, text
 from .events import day_key
-from .models import Customer
+from .models import Customer, parse_window
 from .store import ContextStore
 
 ESCAPE_REASONS = {
@@ -25,6 +25,7 @@ ESCAPE_REASONS = {
     "max_turns": "too many turns",
     "flow_error": "flow error",
 }
+GREETING = "greeting"  # where the engine places an escape its greeting rules decide
 
 
 @dataclass
@@ -57,7 +58,7 @@ class Period:
 
     @property
     def conversations(self) -> int:
-        return sum(v for k, v in self.totals.items() if k.startswith("started:"))
+        return _started(self.totals)
 
     @property
     def outcomes(self) -> Counter[str]:
@@ -66,6 +67,11 @@ class Period:
     @property
     def escape_reasons(self) -> Counter[str]:
         return Counter({k[4:]: v for k, v in self.totals.items() if k.startswith("why|")})
+
+    def step_rows(self) -> list[StepFigures]:
+        """Return the steps customers escaped from, worst first; a step with more escapes
+        than arrivals (its conversations began before the period) is left out, not shown."""
+        return [s for s in self.worst_steps() if 0 < s.escaped <= s.reached]
 
     @property
     def containment(self) -> float | None:
@@ -97,13 +103,43 @@ def read_period(client: RedisClient, flow: str, first: date, last: date) -> Peri
                 figures.why[reason] += count
             else:
                 totals[name] += count
+    if GREETING in steps:  # every conversation passes the greeting; no step event says so
+        steps[GREETING].reached = max(steps[GREETING].reached, _started(totals))
     return Period(flow, first, last, steps, totals)
+
+
+def _started(totals: Counter[str]) -> int:
+    return sum(v for k, v in totals.items() if k.startswith("started:"))
+
+
+def report_days(since: str) -> int:
+    """Return how many UTC days `--since` covers ("1d": today, "2w": 14 days).
+
+    The figures are tallied per UTC day, so a window finer than a day is refused rather
+    than quietly widened.
+    """
+    window = parse_window(since)
+    if window < timedelta(days=1) or window % timedelta(days=1):
+        raise ValueError(
+            f"--since {since}: figures are kept per UTC day, so the period is whole days "
+            "or weeks (1d is today, 7d the last 7 days, 2w)"
+        )
+    return window // timedelta(days=1)
+
+
+def flows_with_figures(client: RedisClient) -> set[str]:
+    """Return the names of the flows that have daily tallies."""
+    pattern = day_key("*", "*")
+    return {
+        text(k).split("{", 1)[1].rsplit("}", 1)[0]
+        for k in client.scan_iter(match=pattern, count=1000)
+    }
 
 
 def period_ending(now: datetime, window: timedelta) -> tuple[date, date]:
     """Return the UTC days covering `window` up to `now`."""
-    last = now.date()
-    return (now - window).date(), last
+    last = now.astimezone(UTC).date()
+    return (now - window).astimezone(UTC).date(), last
 
 
 def repeat_contact_rate(store: ContextStore, since: datetime, now: datetime) -> tuple[int, int]:

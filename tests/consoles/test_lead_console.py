@@ -216,3 +216,65 @@ def test_report_prints_containment_escapes_and_worst_steps(
     assert "escape: pressed 0" in result.output
     worst = [line for line in result.output.splitlines() if "step: " in line]
     assert worst[0].split()[1] == "main"
+
+
+def report_figures(output: str) -> dict[str, str]:
+    rows = [re.match(r"^\s+(.+?)\s{2,}(.+)$", line) for line in output.splitlines()[1:]]
+    return {m.group(1): m.group(2) for m in rows if m}
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--flow", "nope"], "no flow named 'nope' (known flows: "),
+        (["--since", "1h"], "--since 1h: figures are kept per UTC day"),
+        (["--since", "36h"], "--since 36h: figures are kept per UTC day"),
+        (["--since", "soon"], "not a time window: 'soon'"),
+    ],
+)
+def test_report_refuses_a_flag_it_cannot_honour_in_one_line(
+    app: Any, redis_url: str, monkeypatch: Any, args: list[str], says: str
+):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    result = CliRunner().invoke(main, ["report", *args])
+    assert result.exit_code != 0
+    assert says in result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert "back within 7 days" not in result.output
+    if "--flow" in args:
+        assert "support" in result.output
+
+
+def test_report_since_1d_is_today_as_the_lead_console_counts_it(
+    app: Any, redis_url: str, monkeypatch: Any
+):
+    with freeze_time("2026-11-22T15:00:00Z"):  # yesterday: outside `--since 1d`
+        simulate_traffic(app)
+    with freeze_time(OPEN):
+        call = Call(app.test_client())
+        call.start()
+        call.press("0")
+        monkeypatch.setenv("REDIS_URL", redis_url)
+        today = report_figures(CliRunner().invoke(main, ["report", "--since", "1d"]).output)
+        week = report_figures(CliRunner().invoke(main, ["report", "--since", "7d"]).output)
+        client, _ = signed_in(app, "lena")
+        page = client.get("/leads/flows/support?days=1").get_data(as_text=True)
+    assert today["conversations"] == "1"
+    assert week["conversations"] == "7"
+    console = re.findall(r"<tr>\s*<td>main</td><td>(\d+)</td><td>(\d+)</td>", page)
+    assert today["step: main"].startswith(f"{console[0][1]} escaped of {console[0][0]} ")
+
+
+@freeze_time(OPEN)
+def test_report_shows_no_step_with_more_escapes_than_arrivals(
+    app: Any, redis_url: str, monkeypatch: Any
+):
+    agent_online(app)
+    for _ in range(3):  # Lee, back a third time: the greeting sends her to a person
+        Call(app.test_client(), caller="+15550100004").start()
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    result = CliRunner().invoke(main, ["report", "--since", "1d"])
+    assert result.exit_code == 0, result.output
+    steps = re.findall(r"step: (\S+)\s+(\d+) escaped of (\d+)", result.output)
+    assert ("greeting", "3", "3") in steps
+    assert all(int(escaped) <= int(reached) for _, escaped, reached in steps)
