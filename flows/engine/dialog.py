@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
+import phonenumbers
+
 from presszero.context.phones import try_normalise_phone
 from presszero.flows.language.hours import Hours
 from presszero.flows.language.intents import words
@@ -43,7 +45,12 @@ SORRY = {
     "no_match": "Sorry, I didn't catch that.",
     "low_confidence": "Sorry, I didn't catch that.",
     "invalid": "Sorry, that doesn't look right.",
+    "not_a_phone": "Sorry, that doesn't look like a full phone number.",
 }
+
+# A line we could dial: digits, with the separators people write them with. Withheld callers
+# ("anonymous", "restricted"), browser clients ("client:alice") and SIP addresses are not.
+_DIALLABLE = re.compile(r"\+?[0-9][0-9 ().-]*")
 
 
 def is_opening(text: str) -> bool:
@@ -88,13 +95,30 @@ def ask_value(step: AskStep, raw: str, from_text: bool) -> str | None:
 
 
 def phone_answer(raw: str, region: str) -> str | None:
-    """Return the phone number (E.164) given as keys, speech or typing, or None."""
+    """Return the phone number (E.164) given as keys, speech or typing, or None unless it is
+    a valid number for `region`: long enough, and in a range that is really dialled."""
     text = raw.strip().rstrip("#")
     digits = spoken_digits(text)
     candidate = ("+" if text.startswith("+") else "") + digits
     if len(digits) < 7:
         return None
-    return try_normalise_phone(candidate, region)
+    number = try_normalise_phone(candidate, region)
+    if number is None or not phonenumbers.is_valid_number(phonenumbers.parse(number)):
+        return None
+    return number
+
+
+def callable_number(line: str, region: str) -> str | None:
+    """Return a caller's line or a number on record (E.164) if we could call it back, or None
+    (withheld, a client or SIP address, too short to dial from anywhere). Fictional 555
+    numbers pass, as the store keeps them: the network connected this line, or someone saved
+    it; a number keyed in now is held to more (`phone_answer`)."""
+    text = line.strip()
+    number = try_normalise_phone(text, region) if _DIALLABLE.fullmatch(text) else None
+    if number is None:
+        return None
+    whole = phonenumbers.is_possible_number_with_reason(phonenumbers.parse(number))
+    return number if whole == phonenumbers.ValidationResult.IS_POSSIBLE else None
 
 
 def when_answer(raw: str) -> str | None:

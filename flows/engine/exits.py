@@ -19,7 +19,7 @@ from presszero.flows.language.model import (
 )
 
 from .actions import Action, Callback, FlowEvent, Handoff, Say, State, Voicemail
-from .dialog import callback_time, ends_in, said_when
+from .dialog import callable_number, callback_time, ends_in, said_when
 from .summary import WHY, build_summary
 
 
@@ -111,10 +111,15 @@ class Exits:
             )
 
     def known_number(self) -> str:
-        """Return the number to call back: given, calling from, or on the customer's record."""
+        """Return the number to call back: given, calling from, or on the customer's record;
+        "" when none of them can be called (a withheld number, a client or SIP address)."""
         customer = self.customer
-        fallback = customer.phones[0] if customer is not None and customer.phones else ""
-        return self.state.callback_number or self.state.caller or fallback
+        on_record = customer.phones if customer is not None else ()
+        for line in (self.state.callback_number, self.state.caller, *on_record):
+            number = callable_number(line, self.flow.region) if line else None
+            if number:
+                return number
+        return ""
 
     def schedule(self, step: CallbackStep, when: str) -> None:
         """Book the callback and say when it will come."""

@@ -266,12 +266,14 @@ class _Run(Exits):
             key = as_key(value) if from_text else value
             number = known if key == "1" and known else phone_answer(value, self.flow.region)
             if not number:
-                self.miss(step, "no_match", "invalid")
+                self.miss(step, "no_match", "not_a_phone")
                 return
             own = key == "1" and known
             self.told(
                 "asked to be called on the number we have" if own else "gave a number to call"
             )
+            if not own:  # read back what was taken; their own number was just named
+                self.say(f"Got it: the number ending in {ends_in(number)}.")
             self.state.callback_number, self.state.phase = number, "when"
             self.state.no_match = self.state.no_input = 0
             self.prompt(step)

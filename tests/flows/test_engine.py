@@ -299,13 +299,13 @@ def test_a_long_wait_in_the_queue_also_offers_a_callback():
 
 def test_a_callback_with_a_new_number_keeps_it():
     conversation = talk(
-        FLOW, demo_customer("cus_1003"), OPEN, Event.digits("1"), Event.digits("(555) 010-0123#")
+        FLOW, demo_customer("cus_1003"), OPEN, Event.digits("1"), Event.digits("(415) 555-0123#")
     )
     conversation.send(Event.digits("2"))
     callback = conversation.last[-1]
     assert isinstance(callback, Callback)
     assert (callback.number, callback.when, callback.queue) == (
-        "+15550100123",
+        "+14155550123",
         "morning",
         "priority",
     )
