@@ -15,6 +15,7 @@ from typing import Any
 import redis
 from flask import (
     Blueprint,
+    Response,
     current_app,
     jsonify,
     render_template,
@@ -88,11 +89,21 @@ def webhook() -> Any:
         return reply[0], 429, {"Retry-After": str(exc.seconds)}
     except redis.ConnectionError as exc:  # an outage: one line, not a traceback per message
         log.warning("chat turn failed, Redis unavailable (%s); offering a person", exc)
-        return jsonify([fallback_reply(sender)])
+        return answer([fallback_reply(sender)])
     except Exception:  # a bug: the visitor still gets a way to a person
         log.exception("chat turn failed; telling the visitor how to reach a person")
-        return jsonify([fallback_reply(sender)])
-    return jsonify([r.to_rasa(sender) for r in replies])
+        return answer([fallback_reply(sender)])
+    return answer([r.to_rasa(sender) for r in replies])
+
+
+def answer(messages: list[dict[str, Any]]) -> Any:
+    """Return the bot's messages as Rasa does: a JSON list, or with `?stream=true` one JSON
+    object per line as `text/event-stream` (what `rasa shell` and Rasa's streaming clients
+    read)."""
+    if request.args.get("stream", "false").lower() != "true":
+        return jsonify(messages)
+    lines = "".join(json.dumps(m) + "\n" for m in messages)
+    return Response(lines, mimetype="text/event-stream")
 
 
 def read_body(limit: int) -> bytes | None:

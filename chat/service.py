@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,8 @@ from .identity import verify_token
 
 CHANNEL = "chat"
 MAX_MESSAGE = 2000
+MAX_SENDER = 128
+DEFAULT_SENDER = "default"  # what Rasa calls a sender that gave no id
 # What the widget's poll calls each state of a conversation: the bot has it; a person is
 # coming or has it; the visitor is leaving a message; it is over (the next message starts
 # afresh).
@@ -210,15 +213,27 @@ def identity_kind(subject: str) -> str:
 
 
 def check_message(body: Any) -> tuple[str, str, dict[str, Any]]:
-    """Return (sender, message, metadata) from a Rasa REST body, or raise ChatInputError."""
+    """Return (sender, message, metadata) from a Rasa REST body, or raise ChatInputError.
+
+    Takes what Rasa's REST channel takes: a missing sender is Rasa's `default`, a number is
+    its digits, a missing or null message is an empty one, null metadata is none. Refused,
+    as Rasa would also refuse or presszero cannot keep: a body that is not an object, a sender
+    or message of another type, and anything past the limits below.
+    """
     if not isinstance(body, dict):
         raise ChatInputError("the body must be a JSON object with sender and message")
-    sender, message = body.get("sender"), body.get("message", "")
+    sender, message = body.get("sender", DEFAULT_SENDER), body.get("message")
     metadata = body.get("metadata") or {}
-    if not isinstance(sender, str) or not 8 <= len(sender) <= 128:
-        raise ChatInputError("sender must be a string of 8 to 128 characters")
-    if not all(ch.isalnum() or ch in "-_.:" for ch in sender):
-        raise ChatInputError("sender may hold letters, digits and -_.: only")
+    if sender is None:
+        sender = DEFAULT_SENDER
+    elif isinstance(sender, int) and not isinstance(sender, bool):
+        sender = str(sender)
+    if not isinstance(sender, str) or not 1 <= len(sender) <= MAX_SENDER:
+        raise ChatInputError(f"sender must be a string of 1 to {MAX_SENDER} characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp") for ch in sender):
+        raise ChatInputError("sender may not hold control characters or line breaks")
+    if message is None:
+        message = ""
     if not isinstance(message, str):
         raise ChatInputError("message must be a string")
     if len(message) > MAX_MESSAGE:

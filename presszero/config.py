@@ -38,6 +38,8 @@ DEFAULTS: dict[str, Any] = {
     "PRESSZERO_FLOW": "support",  # the flow a new call or chat starts in
     "SECRET_KEY": "",  # signs console sessions; empty: a secret kept in the data dir
     "PRESSZERO_CHAT_SECRET": "",  # HMAC secret shared with the website for identity tokens
+    "PRESSZERO_RASA_URL": "",  # the team's Rasa HTTP API: agents' replies to Rasa chats
+    "PRESSZERO_RASA_TOKEN": "",  # that Rasa's --auth-token
     "PRESSZERO_SECURE_COOKIES": False,  # 1: session cookies only over https
     "PRESSZERO_DEMO": False,  # 1: the demo chat page may sign in demo customers
     "PRESSZERO_AUTOMATION_KEY": "",  # API key for POST /automation/check; empty: API off
