@@ -264,7 +264,7 @@ def api_waiting() -> Any:
     return jsonify(waiting=handoffs().waiting())
 
 
-@bp.get("/conversations/<hid>")
+@bp.get("/conversations/<path:hid>")
 @signed_in("agent", "lead")
 def conversation(hid: str) -> Any:
     record = handoffs().get(hid)
@@ -281,7 +281,7 @@ def conversation(hid: str) -> Any:
     )  # fmt: skip
 
 
-@bp.get("/api/conversations/<hid>/messages")
+@bp.get("/api/conversations/<path:hid>/messages")
 @signed_in("agent", "lead")
 def api_messages(hid: str) -> Any:
     try:
@@ -291,7 +291,7 @@ def api_messages(hid: str) -> Any:
     return jsonify(messages=chat().transcript(_sender(hid), after))
 
 
-@bp.post("/conversations/<hid>/claim")
+@bp.post("/conversations/<path:hid>/claim")
 @signed_in("agent", "lead")
 def claim(hid: str) -> Any:
     """Take the conversation: one person at a time; a second is told who has it."""
@@ -308,7 +308,7 @@ def claim(hid: str) -> Any:
     return redirect(url_for("inbox.conversation", hid=hid))
 
 
-@bp.post("/conversations/<hid>/answer")
+@bp.post("/conversations/<path:hid>/answer")
 @signed_in("agent", "lead")
 def answer(hid: str) -> Any:
     """Put a waiting caller through to the signed-in agent's own line."""
@@ -325,7 +325,7 @@ def answer(hid: str) -> Any:
     return redirect(url_for("inbox.conversation", hid=hid))
 
 
-@bp.post("/conversations/<hid>/reply")
+@bp.post("/conversations/<path:hid>/reply")
 @signed_in("agent", "lead")
 def reply(hid: str) -> Any:
     record = _record(hid)
@@ -349,7 +349,7 @@ def reply(hid: str) -> Any:
     return redirect(url_for("inbox.conversation", hid=hid))
 
 
-@bp.post("/conversations/<hid>/resolve")
+@bp.post("/conversations/<path:hid>/resolve")
 @signed_in("agent", "lead")
 def resolve(hid: str) -> Any:
     record = _record(hid)

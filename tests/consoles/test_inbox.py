@@ -219,3 +219,27 @@ def test_other_changes_to_an_agent_keep_them_signed_in(app: Any, store: ContextS
     client, _ = signed_in(app)
     AgentStore(store.redis).add("alex", endpoint="client:alex", queues=["plans"])
     assert client.get("/agent").status_code == 200
+
+
+@freeze_time(OPEN)
+@pytest.mark.parametrize("sender", ["team/42", "dana@example.com", "user 1", "1234567890"])
+def test_a_chat_from_any_rasa_sender_is_answered_from_the_inbox_links(app: Any, sender: str):
+    agent_online(app)
+    visitor = Visitor(app, sender=sender)
+    visitor.send("hi")
+    visitor.send("agent")
+    client, token = signed_in(app)
+    inbox = client.get("/agent").get_data(as_text=True)
+    link = url_for_conversation(app, f"chat:{sender}")
+    assert f'href="{link}"' in inbox
+    assert client.get(link).status_code == 200
+    client.post(f"{link}/reply", data={"csrf": token, "text": "Alex here, how can I help?"})
+    said = [(m["from"], m["text"]) for m in visitor.poll()["messages"]]
+    assert ("agent", "Alex here, how can I help?") in said
+
+
+def url_for_conversation(app: Any, hid: str) -> str:
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for("inbox.conversation", hid=hid)
