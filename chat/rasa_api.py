@@ -21,6 +21,8 @@ from urllib.parse import quote
 
 import requests
 
+from presszero.config import ConfigError
+
 TIMEOUT = 5.0  # seconds: an agent waits on this, and a retry is one click away
 
 
@@ -42,7 +44,9 @@ class RasaServer:
         if not url:
             return None
         if not url.startswith(("http://", "https://")):
-            raise ValueError(f"PRESSZERO_RASA_URL must start with http:// or https://, got {url!r}")
+            raise ConfigError(
+                f"PRESSZERO_RASA_URL must start with http:// or https://, got {url!r}"
+            )
         return cls(url, str(config.get("PRESSZERO_RASA_TOKEN") or ""))
 
     def say(self, sender: str, text: str, agent: str) -> None:

@@ -30,6 +30,7 @@ from flask import (
     url_for,
 )
 
+from presszero.chat.rasa_api import RasaDeliveryError, RasaServer
 from presszero.chat.service import ChatService
 from presszero.context.agents import AgentStore, ConsoleSession
 from presszero.context.handoffs import HandoffStore
@@ -274,10 +275,14 @@ def conversation(hid: str) -> Any:
     customer = None
     if record.get("customer_id"):
         customer = current_app.extensions["presszero.store"].get(record["customer_id"])
-    transcript = chat().transcript(_sender(hid)) if record.get("channel") == "chat" else []
+    channel = record.get("channel")
+    transcript = (
+        chat().transcript(_sender(hid)) if channel == "chat"
+        else chat().turns.transcript("rasa", _sender(hid)) if channel == "rasa" else []
+    )  # fmt: skip
     return render_template(
         "inbox_conversation.html", record=record, customer=customer, transcript=transcript,
-        hid=hid, agent=signed_in_agent(), now=chat().clock.now(),
+        hid=hid, agent=signed_in_agent(), now=chat().clock.now(), rasa=rasa(),
     )  # fmt: skip
 
 
@@ -330,6 +335,8 @@ def answer(hid: str) -> Any:
 def reply(hid: str) -> Any:
     record = _record(hid)
     text = " ".join(request.form.get("text", "").split())[:MAX_REPLY]
+    if record.get("channel") == "rasa":
+        return _reply_through_rasa(hid, record, text)
     if record.get("channel") != "chat":
         abort(400, "replies go to chats; a caller is reached by phone")
     holder = record.get("agent")
@@ -358,6 +365,8 @@ def resolve(hid: str) -> Any:
     if record.get("channel") == "chat":
         chat().resolve(_sender(hid), me, note)
         agents().mark_free(me, now, conversation_id=hid)
+    elif record.get("channel") == "rasa" and not _hand_back_to_rasa(hid, me):
+        return redirect(url_for("inbox.conversation", hid=hid))
     else:
         handoffs().update(hid, now, status="resolved", resolved_by=me, resolution=note)
         _log_resolved(record, me, note)
@@ -365,13 +374,67 @@ def resolve(hid: str) -> Any:
     return redirect(url_for("inbox.index"))
 
 
+def rasa() -> RasaServer | None:
+    """Return the team's Rasa, when PRESSZERO_RASA_URL names it."""
+    server: RasaServer | None = current_app.extensions.get("presszero.rasa")
+    return server
+
+
+def _reply_through_rasa(hid: str, record: dict[str, Any], text: str) -> Any:
+    """Send an agent's reply to a visitor on the team's Rasa; keep it in the transcript."""
+    server, me, fetched = rasa(), signed_in_agent(), request.headers.get("X-Requested-With")
+    problem = ""
+    holder = record.get("agent")
+    if server is None:
+        problem = "Replies to Rasa chats need PRESSZERO_RASA_URL: answer them in Rasa's tools"
+    elif record.get("status") == "claimed" and holder and holder != me:
+        problem = f"{holder} has this conversation"
+    elif text:
+        try:
+            server.say(_sender(hid), text, me)
+        except RasaDeliveryError as exc:
+            problem = f"Not sent: {exc}"
+        else:
+            if record.get("status") == "waiting":
+                won, _ = handoffs().claim(hid, me, chat().clock.now())
+                if won:
+                    agents().mark_busy(me, hid, chat().clock.now())
+            chat().turns.write_line("rasa", _sender(hid), "agent", text, me)
+    if fetched == "fetch":
+        return jsonify(error="not_sent", message=problem) if problem else jsonify(ok=True)
+    if problem:
+        flash(f"{problem}.")
+    return redirect(url_for("inbox.conversation", hid=hid))
+
+
+def _hand_back_to_rasa(hid: str, agent: str) -> bool:
+    """Tell a Rasa visitor the person has finished and resume their bot; False if Rasa did
+    not take it (nothing is resolved then: a paused bot with no person would answer no one)."""
+    server = rasa()
+    if server is None:
+        return True  # the team answers Rasa chats in its own tools; presszero only records
+    line = f"{agent.title()} has closed this chat. Anything else?"
+    try:
+        server.hand_back(_sender(hid), line, agent)
+    except RasaDeliveryError as exc:
+        flash(f"Not resolved: the bot could not be handed the chat back ({exc}). Try again.")
+        return False
+    chat().turns.write_line("rasa", _sender(hid), "system", line)
+    agents().mark_free(agent, chat().clock.now(), conversation_id=hid)
+    return True
+
+
 def _log_resolved(record: dict[str, Any], agent: str, note: str) -> None:
     """Write a resolved call into the customer's contact log (once per call)."""
     store = current_app.extensions["presszero.store"]
     customer_id = record.get("customer_id")
     reason = f"{record.get('reason', '')}; resolved by {agent}" + (f": {note}" if note else "")
+    # A Rasa conversation is a chat in the contact log (its channels are the SPEC's).
+    channel = {"rasa": "chat"}.get(
+        str(record.get("channel")), str(record.get("channel") or "voice")
+    )
     contact = store.new_contact(
-        str(record.get("channel") or "voice"), "resolved", reason=reason,
+        channel, "resolved", reason=reason,
         ref=f"{record.get('id')}:resolved",
     )  # fmt: skip
     if customer_id:

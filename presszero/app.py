@@ -16,6 +16,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from presszero import logmask, metrics
 from presszero.chat.blueprint import bp as chat_bp
+from presszero.chat.rasa_api import RasaServer
 from presszero.chat.service import ChatService
 from presszero.consoles.inbox import bp as inbox_bp
 from presszero.consoles.leads import bp as leads_bp
@@ -204,6 +205,7 @@ def init_channels(app: Flask, clock: Clock) -> None:
         raise ConfigError(f"PRESSZERO_CHAT_LIMITS: {exc}") from None
     limiter = RateLimiter(store.redis, per_sender=per_sender, per_address=per_address)
     app.extensions["presszero.chat"] = ChatService(turns, identity_secret, limiter)
+    app.extensions["presszero.rasa"] = RasaServer.from_config(app.config)
     try:
         rules = read_guard(guard_path(app.config))
     except FlowError as exc:

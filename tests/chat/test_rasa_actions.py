@@ -565,3 +565,86 @@ def test_the_actions_command_loads_without_importing_rasa_sdk_or_sanic(tmp_path:
         [sys.executable, "-c", check], capture_output=True, text=True, timeout=60, cwd=tmp_path
     )
     assert (found.returncode, found.stdout.strip()) == (0, "[]")
+
+
+# -- the person's replies, back through Rasa ----------------------------------------------------
+
+
+@pytest.fixture
+def rasa_api() -> Iterator[Any]:
+    from support.rasa_api import RasaApi
+
+    with RasaApi() as api:
+        yield api
+
+
+def inbox_on(make_app: Any, clock: FixedClock, demo_store: ContextStore, **config: Any) -> Any:
+    from support.consoles import PASSWORD, signed_in
+
+    from presszero.context.agents import AgentStore
+
+    AgentStore(demo_store.redis).add("alex", PASSWORD)
+    return signed_in(make_app(PRESSZERO_CLOCK=clock, **config), "alex")
+
+
+def test_an_agents_reply_and_resolution_reach_the_visitor_through_rasa(
+    executor: Any, make_app: Any, clock: FixedClock, demo_store: ContextStore, rasa_api: Any
+):
+    from support.rasa_api import TOKEN
+
+    run(executor, dana_asks_for_a_person().call("action_handoff"))
+    client, csrf = inbox_on(
+        make_app, clock, demo_store, PRESSZERO_RASA_URL=rasa_api.url, PRESSZERO_RASA_TOKEN=TOKEN
+    )
+    page = client.get("/agent/conversations/rasa:web-dana").get_data(as_text=True)
+    assert 'id="reply-form"' in page
+    assert "Dana Reyes" in page
+    client.post("/agent/conversations/rasa:web-dana/reply",
+                data={"csrf": csrf, "text": "Hi Dana, Alex here. Let me look."})  # fmt: skip
+    [said] = rasa_api.requests
+    assert said.conversation_id == "web-dana"
+    assert said.events == [{"event": "bot", "text": "Hi Dana, Alex here. Let me look.",
+                            "metadata": {"presszero_agent": "alex"}}]  # fmt: skip
+    assert HandoffStore(demo_store.redis).get("rasa:web-dana")["status"] == "claimed"
+    page = client.get("/agent/conversations/rasa:web-dana").get_data(as_text=True)
+    assert "Hi Dana, Alex here. Let me look." in page  # the inbox keeps what was sent
+    client.post("/agent/conversations/rasa:web-dana/resolve", data={"csrf": csrf, "note": "ok"})
+    closing = rasa_api.requests[-1]
+    assert [e["event"] for e in closing.events] == ["bot", "resume"]
+    assert closing.events[0]["text"] == "Alex has closed this chat. Anything else?"
+    assert HandoffStore(demo_store.redis).get("rasa:web-dana")["status"] == "resolved"
+    dana = demo_store.get("cus_1002")
+    assert dana is not None
+    assert [(c.channel, c.outcome) for c in dana.contacts if c.at == NOW] == [("chat", "resolved")]
+
+
+def test_a_reply_rasa_refuses_is_not_recorded_and_the_agent_is_told(
+    executor: Any, make_app: Any, clock: FixedClock, demo_store: ContextStore, rasa_api: Any
+):
+    run(executor, dana_asks_for_a_person().call("action_handoff"))
+    client, csrf = inbox_on(
+        make_app, clock, demo_store,
+        PRESSZERO_RASA_URL=rasa_api.url, PRESSZERO_RASA_TOKEN="not-rasas-token",
+    )  # fmt: skip
+    reply = client.post("/agent/conversations/rasa:web-dana/reply",
+                        data={"csrf": csrf, "text": "Hello?"}, follow_redirects=True)  # fmt: skip
+    page = reply.get_data(as_text=True)
+    assert "Not sent: Rasa answered 401: User is not authenticated." in page
+    assert '<span class="who">alex</span>Hello?' not in page
+    assert HandoffStore(demo_store.redis).get("rasa:web-dana")["status"] == "waiting"
+    resolved = client.post("/agent/conversations/rasa:web-dana/resolve",
+                           data={"csrf": csrf, "note": ""}, follow_redirects=True)  # fmt: skip
+    assert "Not resolved: the bot could not be handed the chat back" in resolved.get_data(
+        as_text=True
+    )
+    assert HandoffStore(demo_store.redis).get("rasa:web-dana")["status"] == "waiting"
+
+
+def test_without_a_rasa_url_the_inbox_says_where_to_answer(
+    executor: Any, make_app: Any, clock: FixedClock, demo_store: ContextStore
+):
+    run(executor, dana_asks_for_a_person().call("action_handoff"))
+    client, _ = inbox_on(make_app, clock, demo_store)
+    page = client.get("/agent/conversations/rasa:web-dana").get_data(as_text=True)
+    assert 'id="reply-form"' not in page
+    assert "answer the customer there" in page
