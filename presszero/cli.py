@@ -16,6 +16,7 @@ from presszero.context.forget import RewriteFailed, forget_customer
 from presszero.context.importer import ImportRejected, export_customers, import_customers
 from presszero.context.models import Customer
 
+from .config import ConfigError
 from .runtime import open_store, redis_for, settings
 
 
@@ -47,12 +48,15 @@ def serve(host: str, port: int, workers: int, demo: bool, dev: bool) -> None:
         if demo:
             with open_store(target) as store:
                 load_demo(store)
-        click.echo(f"presszero on http://{host}:{port}  (Redis: {target.describe()})", err=True)
         app_config = config.with_overrides(
             {"REDIS_URL": target.url, "PRESSZERO_DEMO": demo or config["PRESSZERO_DEMO"]}
         )
-        if dev:
+        try:  # the workers build this same app: a setting that cannot work stops here
             app = create_app(app_config)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"presszero on http://{host}:{port}  (Redis: {target.describe()})", err=True)
+        if dev:
             if os.environ.get("WERKZEUG_RUN_MAIN") == "true":  # the reloader's serving child
                 from presszero.voice.callbacks_web import start_dialer
 

@@ -265,3 +265,27 @@ def test_the_agent_commands_are_registered_once():
     group = main.commands["agent"]
     assert isinstance(group, click.Group)
     assert sorted(group.commands) == ["add", "list", "remove", "status"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "said"),
+    [
+        ("PRESSZERO_FLOWS", "Error: PRESSZERO_FLOWS: "),
+        ("PRESSZERO_RASA_URL", "Error: PRESSZERO_RASA_URL must start with http"),
+    ],
+)
+def test_serve_with_a_setting_that_cannot_work_says_so_and_never_listens(
+    tmp_path: Path, setting: str, said: str
+):
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("flow: broken\nsteps: {}\n")
+    value = str(broken) if setting == "PRESSZERO_FLOWS" else "rasa:5005"
+    env = {**no_redis_env(), "PRESSZERO_DATA_DIR": str(tmp_path / "data"), setting: value}
+    port = str(free_port())
+    result = run(["serve", "--port", port], env, tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith(said), result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Listening at" not in result.stderr
+    assert "presszero on http" not in result.stderr
+    assert len(result.stderr.splitlines()) <= 4
