@@ -49,6 +49,7 @@ class Node:
     kind: str
     family: Family
     detail: str  # the second line: kind, plus the queue or outcome where there is one
+    reason: str = ""  # for a person: why the agent is told they are there (the whisper's words)
     reached: int = 0
     escaped: int = 0
     hot: bool = False
@@ -60,7 +61,8 @@ class Node:
         if self.id == START:
             return ["start", "first matching rule wins"]
         counts = [f"reached {self.reached} · escaped {self.escaped}"] if self.counted else []
-        return [self.id, self.detail, *counts]
+        why = [f"“{self.reason}”"] if self.reason else []
+        return [self.id, self.detail, *why, *counts]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,7 @@ def flow_graph(flow: Flow, figures: Figures | None = None) -> FlowGraph:
                 step.kind,
                 _FAMILY[step.kind],
                 _detail(step),
+                reason=getattr(step, "reason", "") or "",
                 reached=int(counts.get("reached", 0)) if counts else 0,
                 escaped=int(counts.get("escaped", 0)) if counts else 0,
                 hot=step.id in hot,

@@ -129,7 +129,7 @@ def test_serve_demo_answers_calls_on_redis_that_other_commands_share(tmp_path: P
         )
         assert called.returncode == 0, called.stderr
         assert "was cancelled on" in called.stdout
-        assert "→ transferred to a person (plans)" in called.stdout
+        assert "→ transferred to a person (billing)" in called.stdout
         shown = run(["context", "show", "+15550100002"], env, tmp_path)
         assert "voice handoff" in shown.stdout  # the status callback reached the contact log
         unsigned = subprocess.run(

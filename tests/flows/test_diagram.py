@@ -265,3 +265,14 @@ def test_diagram_writes_an_svg_file_for_a_flow_in_another_folder(tmp_path: Path)
     root = ET.fromstring(out.read_text(encoding="utf-8"))
     steps = {g.get("data-step") for g in svg_nodes(root)} - {""}
     assert steps == {"main", "billing_info", "done", "agent", "callback"}
+
+
+def test_every_escape_shows_where_it_goes_and_why_the_agent_will_be_told():
+    # A lead reads, from the picture alone, that Dana's 0 at the cancellation menu reaches
+    # billing about the cancellation, not the plans team about choosing a plan.
+    drawn = to_mermaid(shipped_flow())
+    assert 's_after_cancellation -.->|"0 / agent / 2 misses"| s_cancellation_agent' in drawn
+    assert (
+        's_cancellation_agent{{"cancellation_agent<br/>handoff · billing<br/>'
+        '“question about a plan we cancelled”"}}' in drawn
+    )

@@ -127,7 +127,7 @@ def test_a_callback_booked_out_of_hours_rings_the_agent_at_opening_then_the_cust
         whisper = heard(briefed)
         assert whisper.startswith("A call back to Dana Reyes.")
         assert "Silver Health plan was cancelled by us" in whisper
-        assert "It's about: wants to choose a plan." in whisper
+        assert "It's about: question about a plan we cancelled." in whisper
         assert "To call them now, press 1." in whisper
         assert not NOT_PLAIN.search(whisper), whisper
         assert briefed.find("Dial") is None  # no one is rung before the agent's key

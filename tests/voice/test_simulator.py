@@ -13,22 +13,22 @@ from support.live import PRESSZERO, add_agent, always_open_flow, emptied, served
 
 from presszero.context.embedded import EmbeddedRedis
 
-DANA = "+15550100002"  # her plan was cancelled: her 0 goes to the plans queue
+DANA = "+15550100002"  # her plan was cancelled: her 0 goes to billing, about the cancellation
 
 
 @pytest.fixture(scope="module")
 def line(
     redis_server: EmbeddedRedis, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, dict[str, str], Path]]:
-    """Serve the demo with Ann on duty for plans (a phone) and Bob away."""
+    """Serve the demo with Ann on duty for billing (a phone) and Bob away."""
     emptied(redis_server.url)
     tmp = tmp_path_factory.mktemp("simulator")
     env = {
         **os.environ, "REDIS_URL": redis_server.url, "PRESSZERO_DATA_DIR": str(tmp / "data"),
         "PRESSZERO_FLOWS": str(always_open_flow(tmp)),
     }  # fmt: skip
-    add_agent(env, "ann", "a long enough password", "--phone", "+15550107001", "--queues", "plans")
-    add_agent(env, "bob", "a long enough password", "--phone", "+15550107002", "--queues", "plans")
+    for name, phone in (("ann", "+15550107001"), ("bob", "+15550107002")):
+        add_agent(env, name, "a long enough password", "--phone", phone, "--queues", "billing")
     assert presszero(env, tmp, "agent", "status", "ann", "available").returncode == 0
     with served(env, tmp, "--demo") as url:
         yield url, env, tmp
@@ -63,5 +63,5 @@ def test_a_voicemail_that_answers_never_gets_the_caller_who_waits_in_line(line: 
     assert "  ✓ +15550107001's voicemail answers" in lines
     assert "  ✓ connected to a person" not in lines
     gone = lines.index("  ✗ the call was not put through")
-    assert "  → queue plans" in lines[gone:]  # back in line for the next person
+    assert "  → queue billing" in lines[gone:]  # back in line for the next person
     assert any("no one could pick up" in line for line in lines[gone:])
