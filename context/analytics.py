@@ -156,7 +156,7 @@ def repeat_contact_rate(store: ContextStore, since: datetime, now: datetime) -> 
 
 
 def _came_back(customer: Customer, recent: tuple[Any, ...]) -> bool:
-    times = sorted(c.at for c in customer.contacts if c.channel != "automation")
+    times = sorted(c.at for c in customer.own_contacts)
     return any(
         timedelta(0) < later - earlier <= timedelta(days=7)
         for earlier, later in pairwise(times)

@@ -26,6 +26,7 @@ CONTACT_OUTCOMES: tuple[str, ...] = get_args(ContactOutcome)
 AUTOMATION_OUTCOMES = ("allowed", "suppressed", "replaced")
 APPOINTMENT_STATUSES: tuple[str, ...] = get_args(AppointmentStatus)
 CHANNELS: tuple[str, ...] = get_args(Channel)
+CUSTOMER_CHANNELS = ("voice", "chat", "email", "sms")  # the ways a customer gets in touch
 PARTIES: tuple[str, ...] = get_args(Party)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -186,6 +187,12 @@ class Cancellation:
         return {"plan": self.plan, "at": format_time(self.at), "reason": self.reason, "by": self.by}
 
 
+def usual_party(channel: str, outcome: str) -> Party:
+    """Return who started a contact whose record does not say: the company for our
+    automation and for a call that did not happen (`missed`), else the customer."""
+    return "company" if outcome == "missed" or channel == "automation" else "customer"
+
+
 @dataclass(frozen=True, slots=True)
 class Contact:
     at: datetime
@@ -193,20 +200,28 @@ class Contact:
     reason: str
     outcome: ContactOutcome
     ref: str = ""  # the channel's own id for this contact (a CallSid, a chat sender); "" if none
+    # Who started it: the customer (a call, chat, email or message of theirs), or the company
+    # (a callback we made, a call we missed). Unset in a record: "company" for a `missed`
+    # outcome (the call that did not happen was ours to make or answer), else "customer".
+    by: Party = "customer"
 
     @classmethod
     def from_dict(cls, data: Any, where: str) -> Contact:
         _object(
-            data, where, ("at", "channel", "reason", "outcome", "ref"), ("at", "channel", "outcome")
-        )
+            data, where, ("at", "channel", "reason", "outcome", "ref", "by"),
+            ("at", "channel", "outcome"),
+        )  # fmt: skip
         channel = _choice(data, "channel", f"{where}.channel", CHANNELS)
         outcomes = AUTOMATION_OUTCOMES if channel == "automation" else CONTACT_OUTCOMES
+        outcome = _choice(data, "outcome", f"{where}.outcome", outcomes)
+        default = usual_party(channel, outcome)
         return cls(
             at=parse_time(data["at"], f"{where}.at"),
             channel=channel,  # type: ignore[arg-type]
             reason=_str(data, "reason", f"{where}.reason", required=False),
-            outcome=_choice(data, "outcome", f"{where}.outcome", outcomes),  # type: ignore[arg-type]
+            outcome=outcome,  # type: ignore[arg-type]
             ref=_str(data, "ref", f"{where}.ref", required=False),
+            by=_choice(data, "by", f"{where}.by", PARTIES, default),  # type: ignore[arg-type]
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -218,7 +233,19 @@ class Contact:
         }
         if self.ref:
             out["ref"] = self.ref
+        if self.by != usual_party(self.channel, self.outcome):
+            out["by"] = self.by
         return out
+
+    @property
+    def conversation(self) -> str:
+        """Return the conversation this record is of ("" if it does not say): a call's
+        status and an agent's resolution of that call are one contact, not two."""
+        ref = self.ref.removesuffix(":resolved")
+        head, sep, rest = ref.partition(":")
+        if sep and head in ("voice", "chat", "rasa"):
+            ref = rest
+        return f"{self.channel}:{ref}" if ref else ""
 
     @property
     def key(self) -> str:
@@ -341,10 +368,38 @@ class Customer:
     def last_cancellation(self) -> Cancellation | None:
         return self.cancellations[-1] if self.cancellations else None
 
+    @property
+    def own_contacts(self) -> tuple[Contact, ...]:
+        """Return the contacts the customer made, one per conversation: their calls, chats,
+        emails and messages; never our automation's decisions, our callbacks or the calls
+        we missed. What a support lead means by "they have been in touch"."""
+        seen: set[str] = set()
+        out: list[Contact] = []
+        for contact in self.contacts:
+            if contact.channel not in CUSTOMER_CHANNELS or contact.by != "customer":
+                continue
+            conversation = contact.conversation
+            if conversation and conversation in seen:
+                continue
+            seen.add(conversation)
+            out.append(contact)
+        return tuple(out)
+
+    @property
+    def history(self) -> tuple[Contact, ...]:
+        """Return every contact between us and the customer, theirs and ours (callbacks, calls
+        we missed); not our automation's decisions."""
+        return tuple(c for c in self.contacts if c.channel != "automation")
+
+    @property
+    def automation(self) -> tuple[Contact, ...]:
+        """Return what the outbound guard decided about automated messages to the customer."""
+        return tuple(c for c in self.contacts if c.channel == "automation")
+
     def contacts_within(self, window: timedelta, now: datetime) -> tuple[Contact, ...]:
-        """Return the contacts in the `window` of elapsed time up to `now`."""
+        """Return the contacts the customer made in the `window` of time up to `now`."""
         since = now - window
-        return tuple(c for c in self.contacts if since <= c.at <= now)
+        return tuple(c for c in self.own_contacts if since <= c.at <= now)
 
     def contacts_since(self, since: datetime, now: datetime) -> tuple[Contact, ...]:
         return tuple(c for c in self.contacts if since <= c.at <= now)

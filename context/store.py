@@ -180,19 +180,25 @@ class ContextStore:
         return result == 1
 
     def new_contact(
-        self, channel: str, outcome: str, *, reason: str = "", ref: str = "", at: str | None = None
+        self,
+        channel: str,
+        outcome: str,
+        *,
+        reason: str = "",
+        ref: str = "",
+        at: str | None = None,
+        by: str = "",
     ) -> Contact:
-        """Return a contact stamped with the store's clock (or with `at`, an ISO time)."""
-        return Contact.from_dict(
-            {
-                "at": at or self.clock.now().astimezone(UTC).isoformat(),
-                "channel": channel,
-                "reason": reason,
-                "outcome": outcome,
-                "ref": ref,
-            },
-            "contact",
-        )
+        """Return a contact stamped with the store's clock (or with `at`, an ISO time);
+        `by` "company" for one we started (unset: the record's default, see Contact.by)."""
+        record = {
+            "at": at or self.clock.now().astimezone(UTC).isoformat(),
+            "channel": channel,
+            "reason": reason,
+            "outcome": outcome,
+            "ref": ref,
+        }
+        return Contact.from_dict({**record, "by": by} if by else record, "contact")
 
     def record_unattributed(self, phone: str, contact: Contact) -> bool:
         """Keep a contact from someone we do not know (yet); False if it was already kept.

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .models import NO_PLAN, Appointment, Cancellation, Contact, Customer, Plan, RecordError
+from .models import (
+    NO_PLAN,
+    Appointment,
+    Cancellation,
+    Contact,
+    Customer,
+    Plan,
+    RecordError,
+    usual_party,
+)
 
 
 def customer_from_stored(profile: dict[str, Any], log: list[dict[str, Any]]) -> Customer:
@@ -42,6 +51,7 @@ def customer_from_stored(profile: dict[str, Any], log: list[dict[str, Any]]) -> 
                             c.get("reason", ""),
                             c["outcome"],
                             c.get("ref", ""),
+                            c.get("by") or usual_party(c["channel"], c["outcome"]),
                         )
                         for c in log
                     ),

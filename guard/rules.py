@@ -21,7 +21,7 @@ and neither does a customer a person is handling right now (an open handoff).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -139,10 +139,8 @@ def decide(
         return Decision(kind, "suppress", "we do not know this customer", rule="built-in")
     if open_handoff:
         return Decision(kind, "suppress", "a person is handling this customer now", rule="built-in")
-    # What the customer did, not what we sent them: earlier guard decisions do not count.
-    own = tuple(c for c in customer.contacts if c.channel != "automation")
-    seen = replace(customer, contacts=own)
-    facts = Facts(seen, now, rules.timezone)
+    # The conditions' `contacts` and `history` never count earlier guard decisions.
+    facts = Facts(customer, now, rules.timezone)
     for rule in (*rules.always, *rules.kinds[kind]):
         if rule.when is None or rule.when.holds(facts):
             return Decision(kind, rule.decision, rule.why or rule.decision, rule.replace_with,

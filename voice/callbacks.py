@@ -331,7 +331,9 @@ class Dialer:
     def _log(
         self, record: Mapping[str, Any], outcome: str, reason: str, ref: str, now: datetime
     ) -> None:
-        contact = self.store.new_contact("voice", outcome, reason=reason, ref=ref, at=_iso(now))
+        contact = self.store.new_contact(
+            "voice", outcome, reason=reason, ref=ref, at=_iso(now), by="company"
+        )  # our call to them, not a contact of theirs
         customer_id = record.get("customer_id")
         if customer_id:
             try:

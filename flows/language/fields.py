@@ -15,6 +15,7 @@ from typing import Any
 
 from presszero.context.models import (
     APPOINTMENT_STATUSES,
+    AUTOMATION_OUTCOMES,
     CHANNELS,
     CONTACT_OUTCOMES,
     PARTIES,
@@ -106,7 +107,16 @@ ROOTS: dict[str, Attr] = {
     "cancellations": Attr(
         "cancellations", lambda f, _: f.customer.cancellations if f.customer else None, True
     ),
-    "contacts": Attr("contacts", lambda f, _: f.customer.contacts if f.customer else None, True),
+    # What the customer did: their calls, chats, emails and messages, one per conversation.
+    "contacts": Attr(
+        "contacts", lambda f, _: f.customer.own_contacts if f.customer else None, True
+    ),
+    # Everything between us and them, ours too (callbacks, calls we missed).
+    "history": Attr("contacts", lambda f, _: f.customer.history if f.customer else None, True),
+    # What the outbound guard decided about automated messages to them.
+    "automation": Attr(
+        "decisions", lambda f, _: f.customer.automation if f.customer else None, True
+    ),
     "appointments": Attr(
         "appointments", lambda f, _: f.customer.appointments if f.customer else None, True
     ),
@@ -139,6 +149,13 @@ TYPES: dict[str, dict[str, Attr]] = {
         "channel": Attr("str", lambda c, f: c.channel, always=True, values=CHANNELS),
         "reason": Attr("str", lambda c, f: _text(c.reason)),
         "outcome": Attr("str", lambda c, f: c.outcome, always=True, values=CONTACT_OUTCOMES),
+        "by": Attr("str", lambda c, f: c.by, always=True, values=PARTIES),
+    },
+    "decisions": _list_attrs("decision"),
+    "decision": {
+        "date": Attr("date", lambda c, f: c.at, always=True),
+        "kind": Attr("str", lambda c, f: _text(c.reason.partition(":")[0])),  # welcome_new_plan
+        "outcome": Attr("str", lambda c, f: c.outcome, always=True, values=AUTOMATION_OUTCOMES),
     },
     "appointments": {
         **_list_attrs("appointment"),
@@ -154,14 +171,16 @@ TYPES: dict[str, dict[str, Attr]] = {
 METHODS: dict[str, dict[str, Method]] = {
     "cancellations": _list_methods("cancellations"),
     "contacts": _list_methods("contacts"),
+    "decisions": _list_methods("decisions"),
     "appointments": _list_methods("appointments"),
     "cancellation": _ITEM_METHODS,
     "contact": _ITEM_METHODS,
+    "decision": _ITEM_METHODS,
     "appointment": _ITEM_METHODS,
 }
 
-LISTS = frozenset({"cancellations", "contacts", "appointments"})
-ITEMS = frozenset({"cancellation", "contact", "appointment"})
+LISTS = frozenset({"cancellations", "contacts", "decisions", "appointments"})
+ITEMS = frozenset({"cancellation", "contact", "decision", "appointment"})
 SPOKEN = frozenset({"str", "num", "date"})
 
 

@@ -237,3 +237,45 @@ def test_no_shipped_template_leaks_a_placeholder_for_any_demo_customer(who: str 
     assert len(rendered) > 20
     leaks = [text for text in rendered if LEAK.search(text) or not text.strip()]
     assert leaks == []
+
+
+MIXED = customer(
+    contacts=[
+        {"at": "2026-11-22T12:00:00Z", "channel": "voice", "reason": "scheduled call",
+         "outcome": "missed"},  # the call we missed: ours
+        {"at": "2026-11-22T13:00:00Z", "channel": "voice", "reason": "callback attempt 1 of 3",
+         "outcome": "callback", "ref": "CA1", "by": "company"},  # our callback
+        {"at": "2026-11-22T14:00:00Z", "channel": "automation",
+         "reason": "welcome_new_plan: their plan is not active", "outcome": "suppressed"},
+        {"at": "2026-11-23T09:00:00Z", "channel": "voice", "reason": "billing",
+         "outcome": "handoff", "ref": "CA2"},  # their call...
+        {"at": "2026-11-23T09:30:00Z", "channel": "voice", "reason": "billing; resolved by ann",
+         "outcome": "resolved", "ref": "voice:CA2:resolved"},  # ...and its resolution: one
+        {"at": "2026-11-23T10:00:00Z", "channel": "email", "reason": "refund",
+         "outcome": "resolved"},
+    ]
+)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ('contacts.within("48h").count == 2', True),  # their call and their email
+        ('contacts.last.channel == "email"', True),
+        ('history.within("48h").count == 5', True),  # ours too, never the guard's
+        ('history.first.outcome == "missed" and history.first.by == "company"', True),
+        ('automation.within("48h").count == 1', True),
+        ('automation.last.kind == "welcome_new_plan"', True),
+        ('automation.last.outcome == "suppressed"', True),
+        ('contacts.first.by == "customer"', True),
+    ],
+)
+def test_contacts_are_what_the_customer_did_history_and_automation_are_named(
+    condition: str, expected: bool
+):
+    assert parse_condition(condition, 1).holds(facts(MIXED)) is expected
+
+
+def test_an_automation_outcome_that_cannot_be_is_refused_at_load():
+    with pytest.raises(ExprError, match="suppressed"):
+        parse_condition('automation.last.outcome == "supressed"', 1)
