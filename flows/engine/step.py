@@ -168,7 +168,13 @@ class _Run(Exits):
             text = step.prompt.render(self.facts)
             phrased = tuple((c, t.render(self.facts)) for c, t in step.phrased.items())
         if isinstance(step, MenuStep):
-            options = tuple(Choice(o.label, o.payload, o.key) for o in step.options)
+            # While closed, a choice that is "a person now" is not offered (its key still
+            # works, and leads to the after-hours step like 0 does).
+            options = tuple(
+                Choice(o.label, o.payload, o.key)
+                for o in step.options
+                if self.open or not isinstance(self.flow.steps.get(o.goto), HandoffStep)
+            )
             hints = self.flow.remember(("hints", step.id), lambda: _menu_hints(self.flow, step))
         elif isinstance(step, AskStep):
             hints, most = step.hints, step.max_length if step.digits else None

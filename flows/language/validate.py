@@ -10,7 +10,10 @@ The proofs, each failing with the file:line of the offending step or field:
   kind (no match, no input, low confidence) escapes on its own;
 - no prompt can swallow the escape: no menu option on an escape key, no `ask` that
   accepts a lone 0;
-- the flow's language is one Twilio's <Say> and <Gather> both accept.
+- the flow's language is one Twilio's <Say> and <Gather> both accept;
+- no greeting promises a person on its way to a handoff: out of hours, or with no one free,
+  that handoff becomes the after-hours step, so the promise belongs in the handoff's own
+  `say`, which is said only when a person is really coming.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ def validate(flow: Flow) -> list[Problem]:
     _escapes(flow, problem)
     _phrasing(flow, problem)
     _language(flow, problem)
+    _promises(flow, problem)
     if not out:
         _graph(flow, problem)
     return sorted(set(out))
@@ -101,6 +105,31 @@ def _references(flow: Flow, problem: Report) -> None:
             f"hours.after_hours is '{flow.hours.after_hours}', {what}; "
             "it must name a callback or voicemail step",
         )
+
+
+# Words that tell a customer a person is coming: a greeting may not say them on its way to a
+# handoff, which can fall to a callback or voicemail when closed or busy.
+_PROMISE = re.compile(
+    r"\b(a |to a |an |the )?(person|people|human|agent|representative|someone|team member|adviser"
+    r"|advisor|operator)\b",
+    re.IGNORECASE,
+)
+
+
+def _promises(flow: Flow, problem: Report) -> None:
+    for rule in flow.greeting:
+        target = flow.steps.get(rule.goto)
+        if rule.say is None or not isinstance(target, HandoffStep):
+            continue
+        found = _PROMISE.search(rule.say.source)
+        if found:
+            problem(
+                rule.say.line,
+                f"the greeting promises {found.group(0).strip()!r} on its way to handoff "
+                f"'{target.id}', which becomes the after-hours step when we are closed or "
+                f"no one is free; move those words to '{target.id}''s own say:, which is "
+                "said only when a person is really coming",
+            )
 
 
 def _rules(rules: tuple[Rule, ...], where: str, problem: Report) -> None:

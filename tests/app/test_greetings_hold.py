@@ -45,7 +45,7 @@ actions = st.one_of(
 def expected_first_words(customer_id: str, own_contacts: int) -> str:
     """Return the words the shipped flow's greeting must open with for this customer."""
     if customer_id == "cus_1005":
-        return "Hi Kim. Let me get you straight to a person."
+        return "Hi Kim. Let me get you straight to a person."  # the greeting, then the handoff
     first = {"cus_1001": "Ana", "cus_1002": "Dana", "cus_1003": "Sam", "cus_1004": "Lee"}
     name = first[customer_id]
     if own_contacts >= 2:
@@ -81,7 +81,9 @@ def chat(app: Any, customer_id: str, sequence: int) -> None:
 
 def first_words(app: Any, customer_id: str) -> str:
     """Return what a new call from the customer hears first (the call is then left alone)."""
-    return first_say(Call(app.test_client(), caller=PHONES[customer_id]).start())
+    root = Call(app.test_client(), caller=PHONES[customer_id]).start()
+    assert first_say(root)
+    return " ".join(say.text or "" for say in root.iter("Say"))
 
 
 @pytest.fixture
@@ -126,7 +128,7 @@ def test_guard_checks_never_count_as_the_customer_getting_in_touch(app: Any):
     guard = app.extensions["presszero.guard"]
     for _ in range(2):
         guard.check("cus_1001", "renewal_reminder")
-    assert first_words(app, "cus_1001") == "Hi Ana, thanks for getting in touch."
+    assert first_words(app, "cus_1001").startswith("Hi Ana, thanks for getting in touch. What")
 
 
 @freeze_time(OPEN)
