@@ -40,7 +40,7 @@ from presszero.flows.language.schema import Reader, kind_of
 from presszero.flows.language.yamlsrc import FlowError, YList, YMap, YStr, line_of, read_yaml
 from presszero.flows.render import words
 
-ENDS = ("handoff", "callback", "voicemail", "end", "prompt")
+ENDS = ("handoff", "callback", "voicemail", "message", "end", "prompt")
 EXPECT_KEYS = ("hears", "never_hears", "ends_at", "step", "queue", "escape", "outcome")
 _RELATIVE = re.compile(r"^([+-])(\d+[mhdw])$")
 _LEAK = re.compile(r"[{}\[\]]|\bNone\b|\bnull\b")
@@ -208,7 +208,8 @@ def run_scenario(scenario: Scenario, flow: Flow) -> Outcome:
     """Walk `flow` as the scenario's customer and return what happened against what was expected."""
     outcome = Outcome(scenario)
     first = Event.start(scenario.channel, scenario.caller)
-    turn = run_step(flow, None, first, scenario.customer, scenario.now)
+    written = scenario.channel == "chat"  # as the chat takes its turns: a message, not a call
+    turn = run_step(flow, None, first, scenario.customer, scenario.now, written=written)
     state, last = turn.state, list(turn.actions)
     _hear(outcome, last)
     for index, event in enumerate(scenario.inputs, 1):
@@ -220,7 +221,7 @@ def run_scenario(scenario: Scenario, flow: Flow) -> Outcome:
         if event.kind == "handoff_failed" and state.status != "handoff":
             outcome.failures.append(f"input {index} ({event.value}) needs a handoff in progress")
             break
-        turn = run_step(flow, state, event, scenario.customer, scenario.now)
+        turn = run_step(flow, state, event, scenario.customer, scenario.now, written=written)
         state, last = turn.state, list(turn.actions)
         _hear(outcome, last)
     _judge(outcome, state.step, state.escape_reason, last)
@@ -246,6 +247,8 @@ def _judge(outcome: Outcome, step: str, escape: str, actions: list[Action]) -> N
             outcome.failures.append(f"heard {text!r}")
     final = next((a for a in reversed(actions) if not isinstance(a, Say)), None)
     ended = final.kind if final is not None else "nothing"
+    if ended in ("message", "reply_to"):  # a written message left (and how to reach them)
+        ended = "message"
     if "ends_at" in expect and ended != expect["ends_at"]:
         outcome.failures.append(f"ended at {ended} ({step}), expected {expect['ends_at']}")
     if "step" in expect and step != expect["step"]:

@@ -13,11 +13,14 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar, Literal
 
 EventKind = Literal[
-    "start", "digits", "text", "no_input", "handoff_failed", "timeout", "taken", "closed"
-]
+    "start", "digits", "text", "no_input", "handoff_failed", "timeout", "taken", "closed",
+    "leave_message",
+]  # fmt: skip
 # new: nothing said yet; prompt: the bot waits for an answer; handoff: with a person, or
-# waiting for one; message: taking a message for a person; done: over.
-Status = Literal["new", "prompt", "handoff", "message", "done"]
+# waiting for one; message: taking a message for a person (written: the message, how to reach
+# them, then left until a person answers it); followup: a person closed it and the bot asked
+# one optional question; done: over.
+Status = Literal["new", "prompt", "handoff", "message", "followup", "done"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +72,14 @@ class Event:
 
     @classmethod
     def closed(cls, note: str = "") -> Event:
-        """Return that the person who had the conversation closed it."""
+        """Return that the person who had the conversation closed it (or answered the
+        message it left)."""
         return cls("closed", note)
+
+    @classmethod
+    def leave_message(cls) -> Event:
+        """Return that a customer waiting for a person would rather leave a message."""
+        return cls("leave_message")
 
 
 # -- actions --------------------------------------------------------------------------------
@@ -191,6 +200,42 @@ class Message:
 
     kind: ClassVar[str] = "message"
     text: str
+    more: bool = False  # added to a message already left
+
+
+@dataclass(frozen=True, slots=True)
+class AskContact:
+    """Ask how to reach them with the answer, beside the conversation itself (optional)."""
+
+    kind: ClassVar[str] = "ask_contact"
+    options: tuple[Choice, ...]  # what is on their record, then "Just here is fine"
+    sorry: str = ""  # said first when asking again
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyTo:
+    """Where the answer to a message goes besides the conversation: how ("email", "sms", or
+    "" for here only) and the address (an email, a phone in E.164, or "")."""
+
+    kind: ClassVar[str] = "reply_to"
+    how: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class AskRating:
+    """After a person closed the conversation: one optional question, did we sort it out?"""
+
+    kind: ClassVar[str] = "ask_rating"
+    options: tuple[Choice, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Rated:
+    """The customer's answer to that question: "yes" (sorted) or "no"."""
+
+    kind: ClassVar[str] = "rated"
+    answer: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +244,10 @@ class End:
     outcome: str  # resolved or abandoned
 
 
-Action = Say | Prompt | Handoff | Callback | Voicemail | Message | End
+Action = (
+    Say | Prompt | Handoff | Callback | Voicemail | Message | AskContact | ReplyTo | AskRating
+    | Rated | End
+)  # fmt: skip
 
 
 def inbox_record(action: Handoff | Callback | Voicemail, channel: str) -> dict[str, Any]:
@@ -242,7 +290,8 @@ class FlowEvent:
     kind: step (a step was reached), miss (no_match / no_input / low_confidence),
     escape (key0, agent_intent, no_match, no_input, low_confidence, frustration,
     context_rule, max_turns), fallback (a handoff became a callback or voicemail:
-    after_hours, busy, no_answer, timeout), handoff, callback, voicemail, end (outcome).
+    after_hours, busy, no_agent, no_answer, timeout, chose_message), handoff, callback,
+    voicemail, end (outcome), satisfaction (asked, yes, no: the question after a person).
     """
 
     kind: str
@@ -261,7 +310,9 @@ class State:
     flow: str = ""
     status: Status = "new"  # prompt: waiting for input; handoff: with a person; done: over
     step: str = ""  # the step waiting for input, or the last one reached
-    phase: str = ""  # in a callback step: "number" or "when"
+    # In a callback step: "number" or "when"; taking a written message: "message" (its
+    # words), "contact" (how to reach them), "sent" (left, until a person answers it).
+    phase: str = ""
     channel: str = "voice"
     caller: str = ""
     no_match: int = 0  # misses at the current prompt
@@ -278,6 +329,8 @@ class State:
     # is still talking); the contact log and the inbox read it from here.
     outcome: str = ""
     person: str = ""  # who has it, once a person took it over
+    # Where the answer to a message left goes besides here: "email:…", "sms:+1…" or "".
+    reply_to: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the state as JSON-ready data (a copy: changing it leaves the state as is)."""
@@ -318,6 +371,7 @@ class Turn:
     state: State
     actions: tuple[Action, ...]
     events: tuple[FlowEvent, ...] = ()
+    started: bool = False  # a conversation began in this turn (count it as one)
 
     def __iter__(self) -> Iterator[Any]:
         yield self.state

@@ -34,9 +34,11 @@ class Exits:
         now: datetime,
         *,
         staffed: bool = True,
+        written: bool = False,
     ) -> None:
         self.flow = flow
         self.staffed = staffed
+        self.written = written
         self.state = State() if state is None else state.copy()
         self.customer = customer
         self.now = now
@@ -46,6 +48,7 @@ class Exits:
         self.actions: list[Action] = []
         self.events: list[FlowEvent] = []
         self.rescued = False
+        self.started = False
 
     @property
     def facts(self) -> Facts:
@@ -88,27 +91,35 @@ class Exits:
         self.event("handoff", step.id, self.state.escape_reason)
 
     def fallback(self, reason: str) -> None:
-        """Offer the after-hours step instead of a person: closed, busy or no answer."""
+        """Offer the after-hours step instead of a person: closed, busy or no answer; in
+        writing, a message to leave and be answered here."""
         st = self.state
         current = self.flow.steps.get(st.step)
         if isinstance(current, HandoffStep):
             st.wanted = st.wanted or current.reason
         if reason == "after_hours":
             today = self.now.astimezone(self.hours.tz).date() in self.hours.closed_dates
-            self.say(
-                f"We're closed {'today' if today else 'right now'}. We're open {self.hours_text}."
-            )
-        else:
+            when = "today" if today else "right now"
+            if self.written:
+                self.say(f"We're closed {when} (open {self.hours_text}).")
+            else:
+                self.say(f"We're closed {when}. We're open {self.hours_text}.")
+        elif reason != "chose_message":
             st.busy = True
-            self.say("Sorry, no one is free to talk right now.")
+            self.say(f"Sorry, no one is free to {'chat' if self.written else 'talk'} right now.")
         self.event("fallback", st.step, reason)
         target = self.flow.steps.get(self.hours.after_hours)
-        if isinstance(target, CallbackStep | VoicemailStep):
+        if self.written:  # they can read the answer here later: a message, not a phone call
+            queue = current.queue if isinstance(current, HandoffStep) else self.first_queue
+            self.voicemail(queue, "no one could answer", "")
+        elif isinstance(target, CallbackStep | VoicemailStep):
             self.enter(target.id)
         else:
-            self.voicemail(
-                self.flow.queues[0] if self.flow.queues else "support", "no one could answer", ""
-            )
+            self.voicemail(self.first_queue, "no one could answer", "")
+
+    @property
+    def first_queue(self) -> str:
+        return self.flow.queues[0] if self.flow.queues else "support"
 
     def known_number(self) -> str:
         """Return the number to call back: given, calling from, or on the customer's record;
@@ -145,10 +156,16 @@ class Exits:
             self.voicemail(step.queue, step.reason, "")
 
     def voicemail(self, queue: str, reason: str, text: str) -> None:
-        """Ask for a message for the queue (`text`: the flow's words, else the channel's)."""
+        """Ask for a message for the queue (`text`: the flow's words, else the channel's).
+
+        In writing the message is typed, then how to reach them is asked; the flow's words
+        (a recording's "after the tone") are the phone's, so the chat's own are used.
+        """
         summary = build_summary(self.state, self.customer, self.now, self.hours.tz, reason)
-        self.actions.append(Voicemail(queue, self.state.wanted or reason, summary, text))
+        prompt = "" if self.written else text
+        self.actions.append(Voicemail(queue, self.state.wanted or reason, summary, prompt))
         self.state.status, self.state.outcome = "message", "callback"
+        self.state.phase = "message" if self.written else ""
         self.event("voicemail", self.state.step, reason)
 
     def last_resort(self) -> None:

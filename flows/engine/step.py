@@ -26,7 +26,7 @@ from presszero.flows.language.model import (
     VoicemailStep,
 )
 
-from .actions import Choice, End, Entry, Event, Message, Prompt, State, Turn
+from .actions import Choice, End, Entry, Event, Prompt, State, Turn
 from .dialog import (
     FRUSTRATION,
     SORRY,
@@ -39,7 +39,7 @@ from .dialog import (
     phone_answer,
     when_answer,
 )
-from .exits import Exits
+from .messages import Messages, is_polite
 from .summary import WHY
 
 
@@ -51,19 +51,23 @@ def step(
     now: datetime,
     *,
     staffed: bool = True,
+    written: bool = False,
 ) -> Turn:
     """Return the next state, the actions to perform and the analytics events for `event`.
 
     `staffed` says whether a person could take a handoff now (someone is signed in, or a
     queue can hold the customer until someone is); when not, a handoff becomes the flow's
-    after-hours step, as when no one answers.
+    after-hours step, as when no one answers. `written` says the customer writes and can
+    read an answer here later (a chat): when no one can take the conversation they leave a
+    message instead of the after-hours step, and after a person closes it the bot asks one
+    optional question.
     """
-    run = _Run(flow, state, customer, now, staffed=staffed)
+    run = _Run(flow, state, customer, now, staffed=staffed, written=written)
     run.handle(event)
-    return Turn(run.state, tuple(run.actions), tuple(run.events))
+    return Turn(run.state, tuple(run.actions), tuple(run.events), run.started)
 
 
-class _Run(Exits):
+class _Run(Messages):
     """One turn: greet, walk steps, read answers; the ways out live in `Exits`."""
 
     def handle(self, event: Event) -> None:
@@ -73,20 +77,28 @@ class _Run(Exits):
             self.start(event if event.kind == "start" else Event.start())
         elif event.kind == "taken" and status in ("handoff", "message"):
             self.state.status, self.state.person = "handoff", event.value
-        elif event.kind == "closed" and status != "done":
+            self.state.phase = ""
+        elif event.kind == "closed" and self.written and status in ("handoff", "message"):
+            self.hand_back()
+        elif event.kind == "closed" and status not in ("done", "followup"):
             self.state.status, self.state.outcome = "done", "resolved"
             self.event("end", self.state.step, "resolved")
         elif status == "prompt" and event.kind in ("digits", "text", "no_input", "timeout"):
             self.answer(event)
         elif status == "handoff" and event.kind in ("handoff_failed", "timeout"):
             self.fallback(event.value or "timeout")
+        elif status == "handoff" and event.kind == "leave_message" and not self.state.person:
+            self.fallback("chose_message")
         elif status == "message" and event.kind == "text":
             self.take_message(event.value)
+        elif status == "followup" and event.kind == "text":
+            self.follow_up(event.value)
 
     def start(self, event: Event) -> None:
         """Greet by the first greeting rule that holds and go where it says; words the
         customer opened with ("my bill", "agent") are their first answer."""
         self.state = State(flow=self.flow.name, channel=event.channel, caller=event.caller)
+        self.started = True
         rule = next(
             (r for r in self.flow.greeting if r.when is None or r.when.holds(self.facts)), None
         )
@@ -94,14 +106,10 @@ class _Run(Exits):
             self.last_resort()
             return
         self.enter(self.follow(rule, "greeting"))
-        if self.state.status == "prompt" and not is_opening(event.value):
-            self.answer(Event.text(event.value))
-
-    def take_message(self, text: str) -> None:
-        """Keep the message the customer left for a person, and thank them."""
-        self.actions.append(Message(text))
-        self.say("Thanks, we've got your message. Someone will get back to you soon.")
-        self.state.status = "done"
+        words = event.value
+        button = words.startswith("/")  # a quick reply of a conversation that is over
+        if self.state.status == "prompt" and not (is_opening(words) or is_polite(words) or button):
+            self.answer(Event.text(words))
 
     def follow(self, rule: Rule, where: str) -> str:
         """Say a matching rule's words and return where it goes; note a context escape."""

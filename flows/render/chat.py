@@ -9,10 +9,32 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from presszero.flows.engine.actions import Action, Handoff, Prompt, Say, Voicemail
+from presszero.flows.engine.actions import (
+    Action,
+    AskContact,
+    AskRating,
+    Choice,
+    Handoff,
+    Prompt,
+    Say,
+    Voicemail,
+)
+from presszero.flows.engine.messages import (
+    LEAVE_MESSAGE,
+    RATE_NO,
+    RATE_YES,
+    REPLY_EMAIL,
+    REPLY_HERE,
+    REPLY_SMS,
+)
 
 PERSON_BUTTON = {"title": "Talk to a person", "payload": "/agent"}
-VOICEMAIL = "Please leave a message with your name and how to reach you, and we'll get back to you."
+VOICEMAIL = "Leave a message and we'll answer here. Type it below, as much as you like."
+ASK_CONTACT = (
+    "Thanks, we've got your message. How else should we reach you with the answer? "
+    "Type an email address or a phone number, or choose Just here is fine."
+)
+ASK_RATING = "One quick question, if you like: did we sort it out for you?"
 HANDED_OVER = (
     "I'm passing you to a person now. They'll reply right here, "
     "and they can see everything you've told me."
@@ -46,7 +68,28 @@ def shown(actions: Sequence[Action]) -> list[Line]:
             lines.append(Line(HANDED_OVER))
         elif isinstance(action, Voicemail):
             lines.append(Line(action.prompt or VOICEMAIL))
+        elif isinstance(action, AskContact):
+            text = f"{action.sorry} {ASK_CONTACT}" if action.sorry else ASK_CONTACT
+            lines.append(Line(text, _buttons(action.options)))
+        elif isinstance(action, AskRating):
+            lines.append(Line(ASK_RATING, _buttons(action.options)))
     return lines
+
+
+def _buttons(options: Sequence[Choice]) -> tuple[dict[str, str], ...]:
+    return tuple({"title": c.label, "payload": c.payload} for c in options)
+
+
+# What the transcript shows for a button that sends a fixed payload (menu keys are data).
+FIXED_TITLES = {
+    PERSON_BUTTON["payload"]: PERSON_BUTTON["title"],
+    REPLY_HERE: "Just here is fine",
+    REPLY_EMAIL: "By email",
+    REPLY_SMS: "By text message",
+    RATE_YES: "Yes, sorted",
+    RATE_NO: "Not really",
+    LEAVE_MESSAGE: "Leave a message instead",
+}
 
 
 def prompt_text(prompt: Prompt) -> str:
