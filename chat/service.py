@@ -8,6 +8,7 @@ Who has the conversation is the engine's state, read here for the widget's poll.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import unicodedata
@@ -21,12 +22,15 @@ from presszero.context.limits import RateLimiter
 from presszero.context.store import UnknownCustomer
 from presszero.flows.engine.actions import (
     Action,
+    AskRating,
     End,
     Event,
+    Rated,
     State,
 )
+from presszero.flows.engine.messages import LEAVE_MESSAGE, masked_email
 from presszero.flows.language.model import Flow
-from presszero.flows.render.chat import PERSON_BUTTON, Line, shown
+from presszero.flows.render.chat import FIXED_TITLES, PERSON_BUTTON, Line, shown
 from presszero.turns import Rendered, TurnInput, Turns
 
 from .identity import verify_token
@@ -36,9 +40,10 @@ MAX_MESSAGE = 2000
 MAX_SENDER = 128
 DEFAULT_SENDER = "default"  # what Rasa calls a sender that gave no id
 # What the widget's poll calls each state of a conversation: the bot has it; a person is
-# coming or has it; the visitor is leaving a message; it is over (the next message starts
-# afresh).
+# coming or has it; the visitor is leaving a message (or has left one, until it is answered);
+# it is over (the next message starts afresh).
 MODES = ("bot", "waiting", "with_agent", "message", "closed")
+MAX_WAIT = 180  # seconds a chat waits for a person before leaving a message is offered
 _PHONE_LIKE = re.compile(r"^\+?[0-9 ().-]{7,}$")
 
 
@@ -71,8 +76,16 @@ class Reply:
 class ChatService:
     """Chat turns, the transcript, and the chat's side of a takeover by a person."""
 
-    def __init__(self, turns: Turns, identity_secret: str, limiter: RateLimiter | None = None):
+    def __init__(
+        self,
+        turns: Turns,
+        identity_secret: str,
+        limiter: RateLimiter | None = None,
+        *,
+        max_wait: int = MAX_WAIT,
+    ):
         self.turns = turns
+        self.max_wait = max_wait
         self.store = turns.store
         self.handoffs = turns.handoffs
         self.agents = turns.agents
@@ -94,11 +107,14 @@ class ChatService:
         text = " ".join(message.split())
         subject = verify_token(self.identity_secret, metadata.get("identity"), self.clock.now())
         person = text == PERSON_BUTTON["payload"]
+        event = Event.text("agent" if person else text)
+        if text == LEAVE_MESSAGE:  # waiting for a person: leave a message instead
+            event = Event.leave_message()
         given = TurnInput(
-            CHANNEL, sender, Event.text("agent" if person else text),
+            CHANNEL, sender, event,
             find=(identity_kind(subject), subject) if subject else None,
-            heard=PERSON_BUTTON["title"] if person else "" if text == "/start" else text,
-            opens=True, queue_holds=False,
+            heard=FIXED_TITLES.get(text, "" if text == "/start" else text),
+            opens=True, queue_holds=False, written=True,
         )  # fmt: skip
 
         def limits(pipe: Any) -> Any:
@@ -118,18 +134,32 @@ class ChatService:
         if customer is not None and any(isinstance(a, End) for a in result.actions):
             step = result.state.step if result.state else ""
             self._record_contact(customer.id, sender, "resolved", step)
+        for action in result.actions:
+            if isinstance(action, Rated) and customer is not None:
+                self._note_rating(customer.id, sender, action.answer)
         return [
             Reply(r["text"], tuple(r.get("buttons", ())))
             for r in json.loads(result.response or "[]")
         ]
 
-    def _record_contact(self, customer_id: str, sender: str, outcome: str, reason: str) -> None:
-        contact = self.store.new_contact(CHANNEL, outcome, reason=reason, ref=sender)
+    def _record_contact(
+        self, customer_id: str, sender: str, outcome: str, reason: str, ref: str = ""
+    ) -> None:
+        contact = self.store.new_contact(CHANNEL, outcome, reason=reason, ref=ref or sender)
         try:
             self.store.record_contact(customer_id, contact)
         except UnknownCustomer:
             self.store.record_unattributed("", contact)
         metrics.OUTCOMES.labels(CHANNEL, outcome).inc()
+
+    def _note_rating(self, customer_id: str, sender: str, answer: str) -> None:
+        """Write the visitor's rating onto the contact it rates (the chat a person closed, or
+        the answer to their message), so it is one contact, not a contact of its own."""
+        contact = (self.handoffs.get(f"{CHANNEL}:{sender}") or {}).get("contact") or {}
+        if contact.get("channel") and contact.get("ref"):
+            said = "said it was sorted" if answer == "yes" else "said it was not sorted"
+            with contextlib.suppress(UnknownCustomer):
+                self.store.amend_contact(customer_id, contact["channel"], contact["ref"], said)
 
     # -- the transcript and the widget's poll ---------------------------------------------
 
@@ -138,14 +168,31 @@ class ChatService:
         return self.turns.transcript(CHANNEL, sender, after)
 
     def status(self, sender: str) -> dict[str, Any]:
-        """Return who has the conversation and, while waiting, the place in the queue."""
-        mode = mode_of(self.turns.state_of(CHANNEL, sender))
+        """Return who has the conversation and, while waiting, the place in the queue (and
+        whether leaving a message is offered); while a message is taken, where it stands."""
+        state = self.turns.state_of(CHANNEL, sender)
+        mode = mode_of(state)
         out: dict[str, Any] = {"status": mode, "queue_position": None, "agent": None}
         if mode == "waiting":  # among the people still waiting for a person, no one else
-            out["queue_position"] = self.handoffs.position(f"{CHANNEL}:{sender}")
+            hid = f"{CHANNEL}:{sender}"
+            out["queue_position"] = self.handoffs.position(hid)
+            opened = (self.handoffs.get(hid) or {}).get("opened_at")
+            waited = (self.clock.now() - _moment(opened)).total_seconds() if opened else 0
+            out["offer_message"] = waited >= self.max_wait
         elif mode == "with_agent":
             record = self.handoffs.get(f"{CHANNEL}:{sender}") or {}
             out["agent"] = record.get("agent")
+        elif mode == "message" and state is not None:
+            flow = self.turns.flows.get(state.flow)
+            how, _, address = state.reply_to.partition(":")
+            shown_to = masked_email(address) if how == "email" else f"…{address[-4:]}"
+            out["message"] = {
+                "step": state.phase or "message",
+                "closed": not flow.hours.is_open(self.clock.now()),
+                "hours": flow.remember("hours", flow.hours.describe),
+                "reply_by": how or None,
+                "reply_to": shown_to if how else None,
+            }
         return out
 
     # -- the agent ------------------------------------------------------------------------
@@ -168,19 +215,30 @@ class ChatService:
         return self.turns.write_line(CHANNEL, sender, "agent", text, agent)
 
     def resolve(self, sender: str, agent: str, note: str) -> None:
-        """Close the chat and record the outcome in the customer's contact log."""
-        now = self.clock.now()
-        self.turns.person_event(CHANNEL, sender, Event.closed(note))
+        """Close the chat, record the outcome in the customer's contact log, and hand the
+        visitor back to the bot with a clear line and one optional question."""
+        now, hid = self.clock.now(), f"{CHANNEL}:{sender}"
+        before = self.handoffs.get(hid) or {}
+        ref = f"{sender}:{before.get('opened_at', '')}"  # this chat's, not the sender's last
         record = self.handoffs.update(
-            f"{CHANNEL}:{sender}", now, status="resolved", resolved_by=agent, resolution=note
-        )
-        text = "This chat has been closed. Thanks for getting in touch."
-        self.turns.write_line(CHANNEL, sender, "system", text)
+            hid, now, status="resolved", resolved_by=agent, resolution=note,
+            contact={"channel": CHANNEL, "ref": ref},
+        )  # fmt: skip
+        self.hand_back(sender, f"{agent.title()} has closed this chat. Anything else? "
+                       "Just type it here.", note)  # fmt: skip
         reason = (record or {}).get("reason", "")
         customer_id = (record or {}).get("customer_id")
         detail = f"{reason}; resolved by {agent}" + (f": {note}" if note else "")
         if customer_id:
-            self._record_contact(customer_id, sender, "resolved", detail)
+            self._record_contact(customer_id, sender, "resolved", detail, ref)
+
+    def hand_back(self, sender: str, said: str, note: str = "") -> None:
+        """A person is done with the chat: it goes back to the bot, the visitor reads `said`,
+        then the bot's one optional question (did we sort it out?)."""
+        turn = self.turns.person_event(CHANNEL, sender, Event.closed(note), written=True)
+        self.turns.write_line(CHANNEL, sender, "system", said)
+        for line in shown([a for a in (turn.actions if turn else ()) if isinstance(a, AskRating)]):
+            self.turns.write_line(CHANNEL, sender, "system", line.text, buttons=line.buttons)
 
 
 def _render(actions: Sequence[Action], next_turn: int, flow: Flow) -> Rendered:
@@ -194,6 +252,10 @@ def _plain(line: Line) -> dict[str, Any]:
     if line.buttons:
         out["buttons"] = list(line.buttons)
     return out
+
+
+def _moment(iso: str) -> datetime:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
 
 
 def mode_of(state: State | None) -> str:

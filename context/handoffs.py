@@ -8,7 +8,7 @@ The record shares the conversation's hash tag, so on a Redis Cluster it sits in 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,6 +89,24 @@ class HandoffStore:
 
     def update(self, handoff_id: str, now: datetime, **changes: Any) -> dict[str, Any] | None:
         """Change fields of a handoff (status, agent, notes); return it, or None if unknown."""
+        return self.change(handoff_id, now, lambda _: changes)
+
+    def add_to_message(self, handoff_id: str, text: str, now: datetime) -> dict[str, Any] | None:
+        """Add the customer's further words to the message they left; return the record."""
+
+        def more(record: Mapping[str, Any]) -> dict[str, Any]:
+            return {"message": "\n".join(filter(None, (record.get("message"), text)))}
+
+        return self.change(handoff_id, now, more)
+
+    def change(
+        self,
+        handoff_id: str,
+        now: datetime,
+        changes: Callable[[dict[str, Any]], Mapping[str, Any]],
+    ) -> dict[str, Any] | None:
+        """Change fields of a handoff to what `changes` makes of the record as it stands
+        (worked out again if someone changed it meanwhile); return it, or None if unknown."""
         key = self.key(handoff_id)
         with self.redis.pipeline(transaction=True) as pipe:
             while True:
@@ -97,7 +115,8 @@ class HandoffStore:
                     raw = pipe.get(key)
                     if not raw:
                         return None
-                    record = {**json.loads(raw), **changes, "updated_at": _iso(now)}
+                    found = json.loads(raw)
+                    record = {**found, **changes(found), "updated_at": _iso(now)}
                     pipe.multi()
                     pipe.set(key, json.dumps(record, default=str))
                     if record.get("status") in CLOSED:

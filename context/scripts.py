@@ -51,6 +51,24 @@ redis.call('RPUSH', KEYS[2], ARGV[2])
 return 1
 """
 
+# KEYS: log. ARGV: channel, ref, words to add to the contact's reason, how many entries back
+# to look. Returns 1 when the newest contact with that channel and ref was amended, else 0.
+AMEND = """
+local entries = redis.call('LRANGE', KEYS[1], -tonumber(ARGV[4]), -1)
+local length = redis.call('LLEN', KEYS[1])
+for i = #entries, 1, -1 do
+  local contact = cjson.decode(entries[i])
+  if contact.channel == ARGV[1] and contact.ref == ARGV[2] then
+    local reason = contact.reason or ''
+    if reason ~= '' then reason = reason .. '; ' end
+    contact.reason = reason .. ARGV[3]
+    redis.call('LSET', KEYS[1], length - #entries + i - 1, cjson.encode(contact))
+    return 1
+  end
+end
+return 0
+"""
+
 # The start of UPSERT and UNINDEX: drop the phone and email index entries the stored profile
 # (KEYS[1]) had, where they still point at this customer (ARGV[2]).
 _DROP_OLD_INDEXES = """

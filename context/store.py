@@ -69,6 +69,7 @@ class ContextStore:
         self._lookup = client.register_script(scripts.LOOKUP)
         self._lookup_beside = client.register_script(scripts.LOOKUP_BESIDE)
         self._record = client.register_script(scripts.RECORD)
+        self._amend = client.register_script(scripts.AMEND)
         self._upsert = client.register_script(scripts.UPSERT)
         self._unindex = client.register_script(scripts.UNINDEX)
         self._save = client.register_script(scripts.SAVE)
@@ -178,6 +179,13 @@ class ContextStore:
         if result == -1:
             raise UnknownCustomer(customer_id)
         return result == 1
+
+    def amend_contact(self, customer_id: str, channel: str, ref: str, words: str) -> bool:
+        """Add `words` to the reason of the customer's contact with this channel and ref (the
+        customer's rating of a chat, say, belongs to that chat, not to a contact of its own);
+        return False when no such contact is in their recent log."""
+        log = self._keys(customer_id)[1]
+        return bool(run_script(self._amend, [log], [channel, ref, words, RECENT_CONTACTS]))
 
     def new_contact(
         self,

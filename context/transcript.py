@@ -7,6 +7,7 @@ the same hash tag, so a turn writes its lines inside its own commit.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -28,12 +29,21 @@ def key_of(conversation_key: str) -> str:
 
 
 def queue_line(
-    writes: Commands, key: str, who: str, text: str, at: datetime, person: str = ""
+    writes: Commands,
+    key: str,
+    who: str,
+    text: str,
+    at: datetime,
+    person: str = "",
+    buttons: Sequence[Mapping[str, str]] = (),
 ) -> None:
-    """Queue one line (`who`: visitor, bot, agent or system) on `writes`: add, trim, keep."""
-    entry = {"from": who, "text": text, "at": at.isoformat(timespec="seconds")}
+    """Queue one line (`who`: visitor, bot, agent or system; `buttons`: quick replies under
+    it) on `writes`: add, trim, keep."""
+    entry: dict[str, Any] = {"from": who, "text": text, "at": at.isoformat(timespec="seconds")}
     if person:
         entry["agent"] = person
+    if buttons:
+        entry["buttons"] = [dict(b) for b in buttons]
     writes.rpush(key, json.dumps(entry))
     writes.ltrim(key, -MAX_LINES, -1)
     writes.expire(key, KEEP_SECONDS)

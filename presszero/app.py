@@ -15,11 +15,13 @@ from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from presszero import logmask, metrics
+from presszero.chat.answers import Answers, Delivery, Mailer
 from presszero.chat.blueprint import bp as chat_bp
 from presszero.chat.rasa_api import RasaServer
 from presszero.chat.service import ChatService
 from presszero.consoles.inbox import bp as inbox_bp
 from presszero.consoles.leads import bp as leads_bp
+from presszero.consoles.messages import bp as messages_bp
 from presszero.consoles.phone import bp as phone_bp
 from presszero.context.agents import AgentStore
 from presszero.context.clock import Clock, SystemClock
@@ -83,6 +85,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(chat_bp)
     app.register_blueprint(inbox_bp)
     app.register_blueprint(leads_bp)
+    app.register_blueprint(messages_bp)
     app.register_blueprint(phone_bp)
     app.register_blueprint(automation_bp)
     app.add_url_rule("/healthz", "healthz", healthz)
@@ -204,8 +207,18 @@ def init_channels(app: Flask, clock: Clock) -> None:
     except ValueError as exc:
         raise ConfigError(f"PRESSZERO_CHAT_LIMITS: {exc}") from None
     limiter = RateLimiter(store.redis, per_sender=per_sender, per_address=per_address)
-    app.extensions["presszero.chat"] = ChatService(turns, identity_secret, limiter)
+    wait = str(app.config["PRESSZERO_CHAT_MAX_WAIT"]).strip()
+    if not wait.isdigit():
+        raise ConfigError(f"PRESSZERO_CHAT_MAX_WAIT must be whole seconds, got {wait!r}")
+    chat = ChatService(turns, identity_secret, limiter, max_wait=int(wait))
+    app.extensions["presszero.chat"] = chat
     app.extensions["presszero.rasa"] = RasaServer.from_config(app.config)
+    delivery = Delivery(
+        Mailer.from_settings(app.config),
+        app.extensions["presszero.twilio"],
+        app.config["PRESSZERO_CALLER_ID"],
+    )
+    app.extensions["presszero.answers"] = Answers(chat, delivery)
     try:
         rules = read_guard(guard_path(app.config))
     except FlowError as exc:

@@ -29,6 +29,13 @@ DEFAULTS: dict[str, Any] = {
     "PRESSZERO_TWILIO_API_URL": "https://api.twilio.com",  # where every REST request goes
     "PRESSZERO_CHAT_LIMITS": "30/60,600/60",  # messages per seconds: per sender, per address
     "PRESSZERO_SUPPORT_PHONE": "",  # the number chat visitors are told to call when chat fails
+    "PRESSZERO_CHAT_MAX_WAIT": "180",  # seconds a chat waits before leaving a message is offered
+    "PRESSZERO_SMTP_HOST": "",  # the mail server answers to chat messages go through
+    "PRESSZERO_SMTP_PORT": "587",
+    "PRESSZERO_SMTP_USER": "",  # with PRESSZERO_SMTP_PASSWORD: sign in to the mail server
+    "PRESSZERO_SMTP_PASSWORD": "",
+    "PRESSZERO_SMTP_FROM": "",  # "Example Support <support@example.com>": who answers are from
+    "PRESSZERO_SMTP_STARTTLS": True,  # 0: a mail server on this machine that has no TLS
     "PRESSZERO_AGENT_NUMBER": "",  # Dial target for handoffs; empty: Enqueue to the queue
     "PRESSZERO_CALLER_ID": "",  # the line's own number (E.164): what callbacks call from
     "PRESSZERO_DIALER": True,  # 0: `presszero serve` workers do not dial the callbacks owed

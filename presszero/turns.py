@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from presszero import metrics
@@ -37,10 +37,12 @@ from presszero.flows.engine.actions import (
     Event,
     Handoff,
     Message,
+    ReplyTo,
     State,
     Voicemail,
     inbox_record,
 )
+from presszero.flows.engine.actions import Turn as EngineTurn
 from presszero.flows.language.model import Flow
 
 from .flowset import FlowSet
@@ -68,6 +70,9 @@ class TurnInput:
     # A queue holds the customer until someone is free (the phone); otherwise someone must
     # be signed in now for a handoff to stand (a chat), else it becomes a callback.
     queue_holds: bool = True
+    # The customer writes and reads the answer here later (a chat): no one to take it means
+    # a message left, not the flow's callback (see the engine's `step`).
+    written: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,7 +151,7 @@ class Turns:
                 return TurnResult((), None, "", False, current.customer)
         customer = found if state is None else current.customer
         flow = self.flows.get(state.flow if state else None)
-        result = step(flow, state, event, customer, now, staffed=staffed)
+        result = step(flow, state, event, customer, now, staffed=staffed, written=given.written)
         rendered = render(result.actions, current.number + 1, flow)
         heard, said, then = Writes(), Writes(), Writes()
         key = key_of(self.conversations.key(given.channel, given.conversation_id))
@@ -156,7 +161,7 @@ class Turns:
             queue_line(said, key, "bot", line, now)
         queue_events(
             then, given.channel, given.conversation_id, flow.name, result.events, now,
-            started=state is None,
+            started=result.started,
         )  # fmt: skip
         self._pipe_open_handoffs(then, given, result.actions, now)
         won = self.conversations.commit(
@@ -206,12 +211,18 @@ class Turns:
                 self.handoffs.queue_open(then, self.handoff_id(given), record, now)
 
     def _after(self, given: TurnInput, actions: Sequence[Action], now: datetime) -> None:
-        """What a won turn does beyond its commit: a message left goes on the handoff."""
+        """What a won turn does beyond its commit: a message left (and how to reach them
+        with the answer) goes on the handoff, which waits for a person until answered."""
+        hid = self.handoff_id(given)
         for action in actions:
-            if isinstance(action, Message):
+            if isinstance(action, Message) and action.more:
+                self.handoffs.add_to_message(hid, action.text, now)
+            elif isinstance(action, Message):
                 self.handoffs.update(
-                    self.handoff_id(given), now, message=action.text, status="callback"
+                    hid, now, message=action.text, message_at=_iso(now), status="callback"
                 )
+            elif isinstance(action, ReplyTo):
+                self.handoffs.update(hid, now, reply_to=_reply_to(action))
 
     def _note(self, given: TurnInput, now: datetime) -> None:
         """Write the customer's words into the transcript (a person has the conversation)."""
@@ -228,8 +239,11 @@ class Turns:
 
     # -- the person's side ----------------------------------------------------------------
 
-    def person_event(self, channel: str, conversation_id: str, event: Event) -> State | None:
-        """Apply a person's event (took it over, closed it) to the conversation's state.
+    def person_event(
+        self, channel: str, conversation_id: str, event: Event, *, written: bool = False
+    ) -> EngineTurn | None:
+        """Apply a person's event (took it over, closed it) to the conversation's state;
+        return what the engine decided (None: no such conversation).
 
         The turn number stays, so the URLs a call was given stay good; a customer's turn
         that lands in between is not overwritten (the event is worked out again).
@@ -241,7 +255,7 @@ class Turns:
             state = State.from_dict(current.state)
             flow = self.flows.get(state.flow)
             now = self.clock.now()
-            result = step(flow, state, event, current.customer, now)
+            result = step(flow, state, event, current.customer, now, written=written)
             then = Writes()
             queue_events(then, channel, conversation_id, flow.name, result.events, now)
             won = self.conversations.commit(
@@ -249,17 +263,23 @@ class Turns:
                 then=then, advance=False,
             )  # fmt: skip
             if not isinstance(won, str):
-                return result.state
+                return result
         raise TurnConflict(f"{channel} {conversation_id}: busy; try again")
 
     def write_line(
-        self, channel: str, conversation_id: str, who: str, text: str, person: str = ""
+        self,
+        channel: str,
+        conversation_id: str,
+        who: str,
+        text: str,
+        person: str = "",
+        buttons: Sequence[Mapping[str, str]] = (),
     ) -> int:
-        """Add a line (`who`: agent or system; `person`: the agent's name) to the transcript;
-        return its id."""
+        """Add a line (`who`: agent or system; `person`: the agent's name; `buttons`: quick
+        replies under it) to the transcript; return its id."""
         writes = Writes()
         key = key_of(self.conversations.key(channel, conversation_id))
-        queue_line(writes, key, who, text, self.clock.now(), person)
+        queue_line(writes, key, who, text, self.clock.now(), person, buttons)
         return int(self._send(writes)[0]) - 1
 
     def transcript(self, channel: str, conversation_id: str, after: int = -1) -> list[Any]:
@@ -277,6 +297,15 @@ class Turns:
         for command in writes.commands:
             pipe.execute_command(*command)
         return pipe.execute()
+
+
+def _reply_to(action: ReplyTo) -> dict[str, str] | None:
+    """Return where the answer to a message goes besides the conversation, for its record."""
+    return {"how": action.how, "address": action.address} if action.how else None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _phone(customer: Customer | None, given: TurnInput) -> str:

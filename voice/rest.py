@@ -1,4 +1,5 @@
-"""Twilio's REST API as presszero uses it: place, redirect and end calls through twilio's Client."""
+"""Twilio's REST API as presszero uses it: place, redirect and end calls, and send text
+messages, through twilio's Client."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ CALL_EVENTS = ("initiated", "ringing", "answered", "completed")
 _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 _API_KEY = re.compile(r"SK[0-9a-fA-F]{32}")
 _CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
+_MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
+SMS_LIMIT = 1600  # characters Twilio takes in one message's Body
 # twilio's Client falls back to os.environ when handed an empty mapping, and TWILIO_EDGE or
 # TWILIO_REGION there would rewrite the API host; this mapping keeps the environment out.
 _NO_ENVIRONMENT = {"TWILIO_EDGE": "", "TWILIO_REGION": ""}
@@ -140,6 +143,22 @@ class TwilioRest:
         call = self._do("look the call up", lambda calls: calls(call_sid).fetch())
         return str(getattr(call, "status", "") or "")
 
+    def send_sms(self, to: str, from_: str, body: str) -> str:
+        """Send a text message through Twilio's Messages API; return its MessageSid."""
+        if not from_:
+            raise TwilioNotConfigured(
+                "Cannot send a text message: set PRESSZERO_CALLER_ID, the line's own number"
+            )
+        message = self._do(
+            "send the text message",
+            lambda messages: messages.create(to=to, from_=from_, body=body[:SMS_LIMIT]),
+            resource="messages",
+        )
+        sid = getattr(message, "sid", None)
+        if not isinstance(sid, str) or not _MESSAGE_SID.fullmatch(sid):
+            raise TwilioUnavailable("Twilio accepted the message but answered without a sid")
+        return sid
+
     def close(self) -> None:
         """Close the connections kept open to Twilio."""
         if self._http is not None and self._http.session is not None:
@@ -156,15 +175,16 @@ class TwilioRest:
     ) -> None:
         self.close()
 
-    def _do(self, doing: str, request: Callable[[Any], T]) -> T:
-        """Run one request on the account's Calls; turn every failure into a TwilioError."""
+    def _do(self, doing: str, request: Callable[[Any], T], *, resource: str = "calls") -> T:
+        """Run one request on the account's Calls (or Messages); turn every failure into a
+        TwilioError."""
         if self._client is None:
             raise TwilioNotConfigured(
                 f"Cannot {doing}: set TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN "
                 "(or TWILIO_API_KEY and TWILIO_API_SECRET)"
             )
         try:
-            return request(self._client.api.v2010.accounts(self.account_sid).calls)
+            return request(getattr(self._client.api.v2010.accounts(self.account_sid), resource))
         except TwilioException as exc:
             raise _from_twilio(exc, doing) from exc
         except requests.Timeout as exc:

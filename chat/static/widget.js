@@ -47,6 +47,8 @@
     ".pz-buttons{display:flex;flex-wrap:wrap;gap:6px}" +
     ".pz-buttons button{border:1px solid #1b3a5c;background:#fff;color:#1b3a5c;border-radius:14px;padding:4px 10px;cursor:pointer}" +
     ".pz-status{padding:4px 12px;font-size:13px;color:#333;min-height:1.4em}" +
+    ".pz-offer{margin:0 12px 6px;align-self:flex-start;border:1px solid #1b3a5c;background:#fff;color:#1b3a5c;border-radius:14px;padding:4px 10px;cursor:pointer}" +
+    ".pz-offer[hidden]{display:none}" +
     ".pz-form{display:flex;gap:6px;padding:10px;border-top:1px solid #ddd}" +
     ".pz-form input{flex:1;padding:8px;border:1px solid #8a8a8a;border-radius:6px;font:inherit}" +
     ".pz-form button{padding:8px 12px;border:0;border-radius:6px;background:#1b3a5c;color:#fff;font:inherit}" +
@@ -67,7 +69,10 @@
     placeholder: "Type your message" });
   var send = el("button", { type: "submit" }, "Send");
   form.appendChild(label); form.appendChild(input); form.appendChild(send);
-  box.appendChild(head); box.appendChild(log); box.appendChild(status); box.appendChild(form);
+  var offer = el("button", { "class": "pz-offer", type: "button", hidden: "" }, "Leave a message instead");
+  offer.addEventListener("click", function () { say("/message", "Leave a message instead"); });
+  box.appendChild(head); box.appendChild(log); box.appendChild(status); box.appendChild(offer);
+  box.appendChild(form);
   (document.getElementById("presszero-chat") || document.body).appendChild(box);
 
   function show(who, text, name) {
@@ -113,30 +118,64 @@
     return fetch(server + "/chat/poll?sender=" + encodeURIComponent(sender) + "&after=" + lastSeen)
       .then(function (r) { return r.json(); })
       .then(function (data) {
-        (data.messages || []).forEach(function (m) {
+        var all = data.messages || [];
+        all.forEach(function (m, i) {
           lastSeen = Math.max(lastSeen, m.id);
           if (m.from === "agent") show("agent", m.text, m.agent);
           else if (m.from === "system") show("system", m.text);
           else if (history) show(m.from, m.text); // a reload: the bot and visitor lines too
+          // Quick replies under a line (did we sort it out?); on a reload, only the last's.
+          if (m.from === "system" && m.buttons && (!history || i === all.length - 1)) {
+            showButtons(m.buttons);
+          }
         });
-        if (data.status === "waiting") {
-          status.textContent = data.queue_position ?
-            "Waiting for a person: you're number " + data.queue_position + " in line." :
-            "Waiting for a person.";
-        } else if (data.status === "with_agent") {
-          status.textContent = "You're chatting with " + (data.agent || "a person") + ".";
-        } else if (data.status === "unavailable") {
-          status.textContent = "We're having trouble reaching the chat. Still trying…";
-        } else if (data.status === "message") {
-          status.textContent = "Leave your message and how to reach you.";
-        } else {
-          status.textContent = "";
-        }
+        showStatus(data);
         var live = data.status === "waiting" || data.status === "with_agent" ||
-          (data.status === "unavailable" && polling !== null);
-        if (live && !polling) polling = setInterval(function () { poll(false); }, 2000);
-        if (!live && polling) { clearInterval(polling); polling = null; }
+          data.status === "message" || (data.status === "unavailable" && polling !== null);
+        // A message left waits for its answer for hours: look for it now and then, not often.
+        var every = data.status === "message" ? 15000 : 2000;
+        if (polling && (!live || polling.every !== every)) { clearInterval(polling.id); polling = null; }
+        if (live && !polling) {
+          polling = { every: every, id: setInterval(function () { poll(false); }, every) };
+        }
       }).catch(function () {});
+  }
+
+  function ordinal(n) {
+    var tens = n % 100, ones = n % 10;
+    if (tens < 11 || tens > 13) {
+      if (ones === 1) return n + "st";
+      if (ones === 2) return n + "nd";
+      if (ones === 3) return n + "rd";
+    }
+    return n + "th";
+  }
+
+  // What the poll says of the conversation, in words, under the log.
+  function showStatus(data) {
+    offer.hidden = true;
+    var m = data.message || {};
+    if (data.status === "waiting") {
+      status.textContent = data.queue_position ?
+        "Waiting for a person (you're " + ordinal(data.queue_position) + " in line)." :
+        "Waiting for a person.";
+      offer.hidden = !data.offer_message;
+    } else if (data.status === "with_agent") {
+      status.textContent = "You're chatting with " + (data.agent || "a person") + ".";
+    } else if (data.status === "unavailable") {
+      status.textContent = "We're having trouble reaching the chat. Still trying…";
+    } else if (data.status === "message" && m.step === "sent") {
+      status.textContent = "Message sent — we'll answer here" + (m.reply_by === "email" ?
+        " and by email at " + m.reply_to : m.reply_by === "sms" ?
+        " and by text message to " + m.reply_to : "") + ".";
+    } else if (data.status === "message" && m.step === "contact") {
+      status.textContent = "Message saved — how else should we reach you? (optional)";
+    } else if (data.status === "message") {
+      status.textContent = (m.closed ? "We're closed" : "No one is free right now") +
+        " — leave a message" + (m.closed && m.hours ? " (open " + m.hours + ")." : ".");
+    } else {
+      status.textContent = "";
+    }
   }
 
   form.addEventListener("submit", function (event) {

@@ -142,9 +142,7 @@ def test_a_visitor_asks_for_a_person_and_a_signed_in_agent_takes_over_and_replie
     expect(chat).to_contain_text("Hi Dana. I can see your Silver Health plan was cancelled on")
     visitor.get_by_role("button", name="Talk to a person").click()
     expect(chat).to_contain_text("I'm passing you to a person now.")
-    expect(visitor.get_by_role("status")).to_have_text(
-        "Waiting for a person: you're number 1 in line."
-    )
+    expect(visitor.get_by_role("status")).to_have_text("Waiting for a person (you're 1st in line).")
     send_by_keyboard(visitor, "Why was my plan cancelled? I paid last week.")
     expect(chat.locator(".pz-visitor").last).to_have_text(
         "Why was my plan cancelled? I paid last week."

@@ -14,6 +14,7 @@ from support.consoles import PASSWORD, csrf_of, signed_in
 from presszero.cli import main
 from presszero.context.agents import Agent, AgentStore
 from presszero.context.demo import load_demo
+from presszero.context.handoffs import HandoffStore
 from presszero.context.store import ContextStore
 
 
@@ -104,7 +105,8 @@ def test_an_agent_takes_over_a_chat_replies_and_resolves_it(app: Any, store: Con
     assert visitor.poll()["status"] == "closed"
     customer = store.get("cus_1002")
     assert customer is not None
-    resolved = [c for c in customer.contacts if c.ref == visitor.sender]
+    opened = HandoffStore(store.redis).get(hid)["opened_at"]  # type: ignore[index]
+    resolved = [c for c in customer.contacts if c.ref == f"{visitor.sender}:{opened}"]
     assert [(c.channel, c.outcome) for c in resolved] == [("chat", "resolved")]
     assert "resolved by alex: reinstated" in resolved[0].reason
 
