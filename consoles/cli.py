@@ -155,6 +155,11 @@ def report(since: str, flow: str) -> None:
     rows.append(("contained", share))
     for outcome, n in period.outcomes.most_common():
         rows.append((f"ended: {outcome}", str(n)))
+    sat = period.satisfaction
+    if sat.asked:
+        share = "-" if sat.sorted_share is None else f"{sat.sorted_share:.0%}"
+        rows.append(("sorted, they said", f"{share} ({sat.yes} of {sat.answered} answers, "
+                     f"asked {sat.asked} times)"))  # fmt: skip
     rate = f"{repeat / touched:.0%} ({repeat} of {touched} customers)" if touched else "-"
     rows.append(("back within 7 days", rate))
     for reason, n in period.escape_reasons.most_common():

@@ -42,6 +42,28 @@ class StepFigures:
                 "why": dict(self.why.most_common())}  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Satisfaction:
+    """How the question after a person ("did we sort it out?") was answered."""
+
+    asked: int = 0
+    yes: int = 0
+    no: int = 0
+
+    @classmethod
+    def of(cls, tally: Counter[str]) -> Satisfaction:
+        return cls(tally["satisfaction|asked"], tally["satisfaction|yes"], tally["satisfaction|no"])
+
+    @property
+    def answered(self) -> int:
+        return self.yes + self.no
+
+    @property
+    def sorted_share(self) -> float | None:
+        """Return the share of answers that said it was sorted, or None with no answers."""
+        return self.yes / self.answered if self.answered else None
+
+
 @dataclass
 class Period:
     """All of one flow's tallies from `first` to `last` (UTC days, both included)."""
@@ -51,6 +73,11 @@ class Period:
     last: date
     steps: dict[str, StepFigures]
     totals: Counter[str]
+    daily: dict[date, Satisfaction] = field(default_factory=dict)  # days with any asked
+
+    @property
+    def satisfaction(self) -> Satisfaction:
+        return Satisfaction.of(self.totals)
 
     def worst_steps(self) -> list[StepFigures]:
         """Return the steps, most escapes first (then most reached)."""
@@ -90,7 +117,12 @@ def read_period(client: RedisClient, flow: str, first: date, last: date) -> Peri
         pipe.hgetall(day_key(flow, day.isoformat()))
     steps: dict[str, StepFigures] = {}
     totals: Counter[str] = Counter()
-    for tally in pipe.execute():
+    daily: dict[date, Satisfaction] = {}
+    for day, tally in zip(days(first, last), pipe.execute(), strict=True):
+        named = {text(k): int(v) for k, v in tally.items()}
+        counts = Counter({k: v for k, v in named.items() if k.startswith("satisfaction|")})
+        if counts:
+            daily[day] = Satisfaction.of(counts)
         for raw_name, raw_count in tally.items():
             name, count = text(raw_name), int(raw_count)
             kind, _, rest = name.partition("|")
@@ -105,7 +137,7 @@ def read_period(client: RedisClient, flow: str, first: date, last: date) -> Peri
                 totals[name] += count
     if GREETING in steps:  # every conversation passes the greeting; no step event says so
         steps[GREETING].reached = max(steps[GREETING].reached, _started(totals))
-    return Period(flow, first, last, steps, totals)
+    return Period(flow, first, last, steps, totals, daily)
 
 
 def _started(totals: Counter[str]) -> int:

@@ -80,4 +80,6 @@ def tally_names(event: CountableEvent) -> list[str]:
         return [f"outcome|{event.reason or 'resolved'}"]
     if event.kind == "miss":
         return [f"miss|{event.reason}"]
+    if event.kind == "satisfaction":  # asked, yes (sorted) or no
+        return [f"satisfaction|{event.reason}"]
     return []

@@ -31,6 +31,9 @@ HANDOFFS = Counter("presszero_handoffs_total", "Handoffs to a person", ["channel
 ESCAPES = Counter("presszero_escapes_total", "Escapes, by why", ["channel", "why"])
 OUTCOMES = Counter("presszero_outcomes_total", "How conversations ended", ["channel", "outcome"])
 MISSES = Counter("presszero_misses_total", "No-match and no-input turns", ["channel", "kind"])
+SATISFACTION = Counter(
+    "presszero_satisfaction_total", "Answers to did we sort it out, after a person", ["answer"]
+)
 FAILSAFES = Counter("presszero_failsafe_total", "Turns answered by the fail-safe", ["channel"])
 LATENCY = Histogram(
     "presszero_request_seconds",
@@ -58,6 +61,8 @@ def count_turn(channel: str, events: Iterable[Any], escape_reason: str) -> None:
             MISSES.labels(channel, event.reason).inc()
         elif event.kind in ("handoff", "callback", "voicemail"):
             HANDOFFS.labels(channel, escape_reason or "menu").inc()
+        elif event.kind == "satisfaction" and event.reason in ("yes", "no"):
+            SATISFACTION.labels(event.reason).inc()
 
 
 def init_app(app: Flask) -> None:
