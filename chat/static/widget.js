@@ -172,7 +172,7 @@
       status.textContent = "Message saved — how else should we reach you? (optional)";
     } else if (data.status === "message") {
       status.textContent = (m.closed ? "We're closed" : "No one is free right now") +
-        " — leave a message" + (m.closed && m.hours ? " (open " + m.hours + ")." : ".");
+        " — leave a message.";
     } else {
       status.textContent = "";
     }

@@ -140,3 +140,37 @@ def test_pressing_0_at_every_prompt_of_the_shipped_flow_reaches_a_person(
     assert _reached_a_person_or_the_after_hours_step(turn)
     if now == OPEN:
         assert turn.actions[-1].kind == "handoff"
+
+
+# What a chat sends: typed words, button payloads (menu keys as text), nothing else.
+typed = st.one_of(
+    st.sampled_from(["1", "2", "3", "4", "/reply here", "/reply email", "jo@example.com"]),
+    st.sampled_from(PHRASES),
+    st.text(max_size=25),
+).map(Event.text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    customer_id=customers,
+    now=moments,
+    staffed=st.booleans(),
+    events=st.lists(typed, min_size=BOUND + 3, max_size=BOUND + 3),
+)
+def test_a_chat_no_one_can_take_ends_with_a_message_left_never_a_trap_or_a_phone_call(
+    customer_id: str | None, now: datetime, staffed: bool, events: list[Event]
+):
+    customer = who(customer_id, now)
+    turn = step(FLOW, None, Event.start("chat"), customer, now, staffed=staffed, written=True)
+    for event in events:
+        if turn.state.status in ("handoff", "done") or turn.state.phase == "sent":
+            break
+        turn = step(FLOW, turn.state, event, customer, now, staffed=staffed, written=True)
+        assert turn.actions, "a chat visitor always reads something back"
+        for action in turn.actions:
+            if isinstance(action, Say | Prompt):
+                assert not LEAK.search(action.text), action.text
+            if isinstance(action, Prompt):  # never asked for a number to be called on...
+                assert action.entry != "number" or turn.state.step == "rebook"  # ...unasked
+    ended = turn.state.status in ("handoff", "done") or turn.state.phase == "sent"
+    assert ended, f"still at {turn.state.step} ({turn.state.status}, {turn.state.phase})"

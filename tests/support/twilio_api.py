@@ -1,8 +1,9 @@
 """A stand-in for Twilio's REST API: a real HTTP server on loopback that checks what it is sent.
 
-It answers the requests twilio's own Client makes for the Calls resource as Twilio documents
-them (auth, required parameters, error bodies, the Call resource's JSON) and records each one,
-so a test can see exactly what presszero asked Twilio to do.
+It answers the requests twilio's own Client makes for the Calls and Messages resources as
+Twilio documents them (auth, required parameters, error bodies, the Call and Message
+resources' JSON) and records each one, so a test can see exactly what presszero asked Twilio
+to do.
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ PUBLIC_URL = "https://presszero.test"
 CALL_EVENTS = {"initiated", "ringing", "answered", "completed"}
 LIVE = {"queued", "ringing", "in-progress"}
 _PATH = re.compile(r"/2010-04-01/Accounts/(?P<account>[^/]+)/Calls(?:/(?P<call>[^/]+))?\.json")
+_MESSAGES = re.compile(r"/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json")
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+BODY_LIMIT = 1600  # characters in one message's Body
 
 
 class TwilioFault(Exception):
@@ -89,6 +93,8 @@ class TwilioApi:
     calls: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
     # CallSid -> every Url the call was told to fetch, the first one from its creation
     redirects: dict[str, list[str]] = field(default_factory=dict, init=False)
+    # MessageSid -> the Message resource as Twilio would answer it, in the order sent
+    messages: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
     _seen: list[Seen] = field(default_factory=list, init=False)
     _faults: list[_Fault] = field(default_factory=list, init=False)
     _changed: threading.Condition = field(default_factory=threading.Condition, init=False)
@@ -223,6 +229,11 @@ class TwilioApi:
             (self.api_key, self.api_secret),
         }:
             raise TwilioFault(401, 20003, "Authenticate")
+        texts = _MESSAGES.fullmatch(urlsplit(path).path)
+        if texts is not None and texts["account"] == self.account_sid:
+            if method != "POST":
+                raise TwilioFault(405, 20004, "Method not allowed")
+            return 201, self._send(form)
         match = _PATH.fullmatch(urlsplit(path).path)
         if match is None or match["account"] != self.account_sid:
             raise TwilioFault(404, 20404, f"The requested resource {path} was not found")
@@ -270,6 +281,42 @@ class TwilioApi:
         }  # fmt: skip
         self.redirects[call_sid] = [form.get("Url", "")]
         return dict(self.calls[call_sid])
+
+    def _send(self, form: dict[str, str]) -> dict[str, Any]:
+        """Create a Message as Twilio's Messages API does: To, From (or a messaging service)
+        and a Body (or media) of at most 1,600 characters."""
+        if not form.get("To"):
+            raise TwilioFault(400, 21604, "A 'To' phone number is required.")
+        if not _E164.fullmatch(form["To"]):
+            raise TwilioFault(400, 21211, f"Invalid 'To' Phone Number: {form['To']}")
+        if not form.get("From") and not form.get("MessagingServiceSid"):
+            raise TwilioFault(400, 21603, "A 'From' phone number is required.")
+        if form.get("From") and not _E164.fullmatch(form["From"]):
+            raise TwilioFault(
+                400, 21606, f"The From phone number {form['From']} is not a valid, "
+                "SMS-capable inbound phone number or short code for your account."
+            )  # fmt: skip
+        if not form.get("Body") and not form.get("MediaUrl"):
+            raise TwilioFault(400, 21602, "Message body is required.")
+        if len(form.get("Body", "")) > BODY_LIMIT:
+            raise TwilioFault(
+                400, 21617, "The concatenated message body exceeds the 1600 character limit."
+            )
+        sid = "SM" + secrets.token_hex(16)
+        now = format_datetime(datetime.now(UTC))
+        self.messages[sid] = {
+            "sid": sid, "account_sid": self.account_sid, "to": form["To"],
+            "from": form.get("From"), "messaging_service_sid": form.get("MessagingServiceSid"),
+            "body": form.get("Body", ""), "status": "queued", "num_segments": "1",
+            "num_media": "0", "direction": "outbound-api", "api_version": "2010-04-01",
+            "price": None, "price_unit": "USD", "error_code": None, "error_message": None,
+            "date_created": now, "date_updated": now, "date_sent": None,
+            "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
+            "subresource_uris": {
+                "media": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}/Media.json"
+            },
+        }  # fmt: skip
+        return dict(self.messages[sid])
 
     def _update(self, call_sid: str, form: dict[str, str]) -> dict[str, Any]:
         call = self.calls[call_sid]
