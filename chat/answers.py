@@ -263,23 +263,36 @@ class Answers:
         note: str,
         delivered: bool,
     ) -> dict[str, str]:
-        """Write the delivery (or its failure) into the contact log; return which contact."""
+        """Write the contact log: the chat the customer started, answered; and our delivery of
+        the answer (or its failure), a contact we made. Return the chat's, which a rating of
+        the answer is written onto."""
         store = self.chat.store
-        channel = how or CHANNEL
-        to = f" ({address})" if address else ""
-        reason = f"{record.get('reason', '')}; {agent} answered their message: {note}{to}"
-        ref = f"{sender}:answer:{line}"
-        contact = store.new_contact(
-            channel, "resolved" if delivered else "callback", reason=reason, ref=ref
-        )
+        reason = str(record.get("reason", ""))
+        ref = f"{sender}:{record.get('opened_at', '')}"  # this message's chat
+        contacts = [
+            store.new_contact(
+                CHANNEL, "resolved", reason=f"{reason}; {agent} answered their message", ref=ref
+            )
+        ]
+        if how:
+            contacts.append(
+                store.new_contact(
+                    how,
+                    "resolved" if delivered else "callback",
+                    reason=f"{reason}; {agent} answered their message: {note} ({address})",
+                    ref=f"{sender}:answer:{line}",
+                    by="company",
+                )
+            )
         customer_id = record.get("customer_id")
-        try:
-            if not customer_id:
-                raise UnknownCustomer("")
-            store.record_contact(str(customer_id), contact)
-        except UnknownCustomer:
-            store.record_unattributed(address if how == "sms" else "", contact)
-        return {"channel": channel, "ref": ref}
+        for contact in contacts:
+            try:
+                if not customer_id:
+                    raise UnknownCustomer("")
+                store.record_contact(str(customer_id), contact)
+            except UnknownCustomer:
+                store.record_unattributed(address if how == "sms" else "", contact)
+        return {"channel": CHANNEL, "ref": ref}
 
     def _hand_back(self, sender: str, agent: str, how: str, address: str) -> None:
         """The conversation goes back to the bot, which asks whether it was sorted out."""

@@ -22,7 +22,7 @@ def answers() -> Answers:
     return current_app.extensions["presszero.answers"]
 
 
-@bp.post("/messages/<hid>/answer")
+@bp.post("/messages/<path:hid>/answer")
 @signed_in("agent", "lead")
 def answer(hid: str) -> Any:
     """Answer a message a chat visitor left."""

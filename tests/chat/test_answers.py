@@ -133,7 +133,7 @@ def test_the_answer_next_day_reaches_the_widget_and_the_mail_server(
     assert sent.message["Subject"] == "An answer to your message to Example Health Support"
     assert sent.body.startswith("Hello Dana,\n")
     assert "> I was charged twice for November. Can you refund one?" in sent.body
-    assert "Alex from our plans team answered:" in sent.body  # where her escape led
+    assert "Alex from our billing team answered:" in sent.body  # where her 0 led
     assert answer in sent.body
     assert not LEAKS.search(sent.body.replace("> ", "")), sent.body
 
@@ -153,15 +153,17 @@ def test_the_answer_next_day_reaches_the_widget_and_the_mail_server(
     dana = store.get("cus_1002")
     assert dana is not None
     emailed = [c for c in dana.contacts if c.channel == "email"]
-    assert [(c.outcome, c.ref) for c in emailed] == [("resolved", record["contact"]["ref"])]
-    assert "alex answered their message: emailed to" in emailed[0].reason
+    assert [(c.outcome, c.by) for c in emailed] == [("resolved", "company")]  # ours, not hers
+    assert "alex answered their message: emailed to d…@example.org" in emailed[0].reason
+    chat = [c for c in dana.contacts if c.ref == record["contact"]["ref"]]
+    assert [(c.channel, c.outcome, c.by) for c in chat] == [("chat", "resolved", "customer")]
     before = len(dana.contacts)
-    v.send("/rate yes")  # the rating goes onto that contact, not a contact of its own
+    v.send("/rate yes")  # the rating goes onto her chat's contact, not a contact of its own
     dana = store.get("cus_1002")
     assert dana is not None
     assert len(dana.contacts) == before
     rated = [c for c in dana.contacts if c.ref == record["contact"]["ref"]]
-    assert rated[0].reason == f"{emailed[0].reason}; said it was sorted"
+    assert rated[0].reason == f"{chat[0].reason}; said it was sorted"
 
 
 def test_a_failed_delivery_loses_nothing_and_the_message_stays_listed(
