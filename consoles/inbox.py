@@ -32,9 +32,11 @@ from flask import (
 
 from presszero.chat.rasa_api import RasaDeliveryError, RasaServer
 from presszero.chat.service import ChatService
+from presszero.consoles.display import alert_of, local_time, moment_of, name_of
 from presszero.context.agents import AgentStore, ConsoleSession
 from presszero.context.handoffs import HandoffStore
 from presszero.context.store import UnknownCustomer
+from presszero.flows.engine.summary import RECENT
 from presszero.voice.calls import VoiceLine
 from presszero.voice.desk import PRIORITY_QUEUES, AnswerRefused
 from presszero.voice.rest import TwilioError
@@ -130,6 +132,9 @@ def template_helpers() -> dict[str, Any]:
         "csrf_token": csrf_token,
         "console_session": current_session,
         "recording_link": recording_link,
+        "local_time": lambda value, style="time": local_time(value, style, chat().clock.now()),
+        "name_of": name_of,
+        "alert_of": alert_of,
     }
 
 
@@ -220,14 +225,29 @@ def logout() -> Any:
 @bp.get("/")
 @signed_in("agent", "lead")
 def index() -> Any:
+    return render_template("inbox.html", **inbox_lists())
+
+
+@bp.get("/api/inbox")
+@signed_in("agent", "lead")
+def api_inbox() -> Any:
+    """The inbox's live sections, as HTML: the page swaps them in place (`static/inbox.js`)."""
+    reply = current_app.make_response(render_template("_inbox_live.html", **inbox_lists()))
+    reply.headers["Cache-Control"] = "no-store"
+    return reply
+
+
+def inbox_lists() -> dict[str, Any]:
+    """Return what the inbox's sections show, and count the agent as at work (the page asks
+    for them every few seconds while it is open)."""
     now = chat().clock.now()
     agents().seen(signed_in_agent(), now)
-    me = agents().get(signed_in_agent())
     everyone = handoffs().waiting(limit=500)
-    return render_template(
-        "inbox.html", waiting=everyone, agent=signed_in_agent(), me=me,
-        calls=callers_by_queue(everyone, now), now=now,
-    )  # fmt: skip
+    return {
+        "waiting": everyone, "agent": signed_in_agent(), "me": agents().get(signed_in_agent()),
+        "calls": callers_by_queue(everyone, now), "now": now,
+        "count": sum(1 for h in everyone if h.get("status") == "waiting"),
+    }  # fmt: skip
 
 
 def callers_by_queue(records: list[dict[str, Any]], now: datetime) -> list[dict[str, Any]]:
@@ -272,9 +292,12 @@ def conversation(hid: str) -> Any:
     if record is None:
         abort(404)
     agents().seen(signed_in_agent(), chat().clock.now())
-    customer = None
+    customer, recent = None, None
     if record.get("customer_id"):
         customer = current_app.extensions["presszero.store"].get(record["customer_id"])
+    if customer is not None:  # as in the summary, but with times the page can show locally
+        opened = moment_of(record.get("opened_at")) or chat().clock.now()
+        recent = list(reversed(customer.contacts_within(RECENT, opened)[-5:]))
     channel = record.get("channel")
     transcript = (
         chat().transcript(_sender(hid)) if channel == "chat"
@@ -282,7 +305,7 @@ def conversation(hid: str) -> Any:
     )  # fmt: skip
     return render_template(
         "inbox_conversation.html", record=record, customer=customer, transcript=transcript,
-        hid=hid, agent=signed_in_agent(), now=chat().clock.now(), rasa=rasa(),
+        hid=hid, agent=signed_in_agent(), now=chat().clock.now(), rasa=rasa(), recent=recent,
     )  # fmt: skip
 
 

@@ -129,8 +129,8 @@ def sound(name: str) -> Response:
 
 @bp.app_context_processor
 def phone_helpers() -> dict[str, Any]:
-    """Give templates the URLs of the phone's assets and sounds."""
-    return {"phone_asset": asset_url, "phone_sounds": sound_urls}
+    """Give templates the URLs of the consoles' assets (the phone's, inbox.js) and sounds."""
+    return {"phone_asset": asset_url, "console_asset": asset_url, "phone_sounds": sound_urls}
 
 
 def asset_url(filename: str) -> str:

@@ -377,26 +377,29 @@ class Transcript(HTMLParser):
         self.tags: list[str] = []  # every tag opened inside the transcript
         self.in_who = False
         self.in_line = False
+        self.in_time = False  # the line's time, ours: not part of what was said
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if self.depth:
-            self.tags.append(tag)
+            ours = tag == "time" and [name for name, _ in attrs] == ["datetime", "data-local"]
+            self.tags.append("time (ours)" if ours else tag)
             self.depth += tag not in VOID
             if tag == "li":
                 self.lines.append(["", ""])
                 self.in_line = True
             self.in_who = tag == "span" and ("class", "who") in attrs
+            self.in_time = ours
         elif tag == "ul" and ("id", "transcript") in attrs:
             self.depth = 1
 
     def handle_endtag(self, tag: str) -> None:
         if self.depth and tag not in VOID:
             self.depth -= 1
-            self.in_who = False
+            self.in_who = self.in_time = False
             self.in_line = self.in_line and tag != "li"
 
     def handle_data(self, data: str) -> None:
-        if self.in_line:
+        if self.in_line and not self.in_time:
             self.lines[-1][0 if self.in_who else 1] += data
 
 
@@ -429,7 +432,8 @@ def test_what_a_visitor_typed_reaches_the_inbox_as_text_never_as_markup(app: Any
     transcript = Transcript()
     transcript.feed(page.get_data(as_text=True))
     transcript.close()
-    assert set(transcript.tags) == {"li", "span"}, "markup from the visitor reached the page"
+    assert set(transcript.tags) == {"li", "span", "time (ours)"}, "markup from the visitor"
+    assert transcript.tags.count("time (ours)") == transcript.tags.count("li")  # one a line
     typed = [text for who, text in transcript.lines if who == "visitor"]
     assert typed == ["hi", "agent", *(" ".join(m.split()) for m in said)]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -168,7 +169,10 @@ def test_an_agent_sets_themselves_available_and_away_from_the_inbox(app: Any, st
     assert reply.status_code == 302
     assert [a.name for a in agents.available_for("plans", datetime.now(UTC))] == ["alex"]
     page = client.get("/agent").get_data(as_text=True)
-    assert '<strong id="my-status">available</strong> since 15:00 UTC' in page
+    assert (
+        '<strong id="my-status">available</strong> since '
+        '<time datetime="2026-11-23T15:00:00Z" data-local="time">15:00 UTC</time>'
+    ) in page
     assert 'name="status" value="away"' in page
     client.post("/agent/status", data={"csrf": token, "status": "away"})
     assert me(store).status == "away"
@@ -245,3 +249,28 @@ def url_for_conversation(app: Any, hid: str) -> str:
         from flask import url_for
 
         return url_for("inbox.conversation", hid=hid)
+
+
+@freeze_time(OPEN)
+def test_the_inbox_sections_come_as_html_the_page_swaps_in_place(app: Any):
+    refused = app.test_client().get("/agent/api/inbox")
+    assert (refused.status_code, refused.get_json()["error"]) == (401, "unauthorized")
+    agent_online(app)
+    visitor = Visitor(app, identity=token_for(app, "+15550100002"))
+    visitor.send("hi")
+    visitor.send("talk to a person")
+    client, _ = signed_in(app)
+    reply = client.get("/agent/api/inbox")
+    assert (reply.status_code, reply.mimetype) == (200, "text/html")
+    assert reply.headers["Cache-Control"] == "no-store"
+    html = reply.get_data(as_text=True)
+    assert re.findall(r'data-live="([^"]+)"', html) == ["presence", "callers", "everyone"]
+    row = re.search(rf'<tr data-hid="chat:{visitor.sender}"[^>]*>', html)
+    assert row is not None
+    assert " data-waiting " in row.group(0)
+    assert 'data-alert-title="Dana Reyes is waiting to chat"' in row.group(0)
+    assert '<time datetime="2026-11-23T15:00:00Z" data-local="time">15:00 UTC</time>' in html
+    page = client.get("/agent").get_data(as_text=True)
+    assert "<title>(1) Inbox · presszero</title>" in page
+    everyone = re.compile(r'<section id="everyone".*?</section>', re.S)
+    assert everyone.findall(page) == everyone.findall(html)  # nothing to swap until it changes

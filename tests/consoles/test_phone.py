@@ -132,6 +132,7 @@ def test_a_client_agents_inbox_has_the_phone_panel_and_the_sdk_served_here(app: 
     assert [s.split("?")[0] for s in sources] == [
         "/agent/phone/static/vendor/twilio.min.js",
         "/agent/phone/static/phone.js",
+        "/agent/phone/static/inbox.js",  # every console page's own script
     ]
     assert b"twilio.com" not in page  # never a CDN
     with client.get(sources[0]) as sdk:  # a file sent is open until the reply is closed
@@ -148,7 +149,9 @@ def test_an_inbox_without_a_browser_phone_has_no_panel_and_loads_no_sdk(app: Any
     assert page.status_code == 200
     assert b"Waiting for a person" in page.data
     assert b'id="phone"' not in page.data
-    assert SCRIPTS.findall(page.data) == []
+    assert [s.split(b"?")[0] for s in SCRIPTS.findall(page.data)] == [
+        b"/agent/phone/static/inbox.js"
+    ]
 
 
 def test_an_asset_asked_for_without_its_digest_is_cached_briefly(app: Any):

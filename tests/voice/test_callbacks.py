@@ -192,7 +192,10 @@ def test_no_answer_is_tried_again_ten_minutes_later_three_times_then_a_person_ha
         first = leg.sid
         inbox, _ = signed_in(app, "ann")
         page = inbox.get(f"/agent/conversations/{handoff_id}").get_data(as_text=True)
-        assert "try 1 of 3: no answer; next try after 13:10 UTC" in page
+        assert (
+            "try 1 of 3: no answer; next try after "
+            '<time datetime="2026-11-23T13:10:00Z" data-local="time">13:10 UTC</time>'
+        ) in page
 
         frozen.move_to(OPENING + spacing - timedelta(seconds=30))
         assert tick(app, OPENING + spacing - timedelta(seconds=30)) == []  # not yet
