@@ -1,6 +1,6 @@
 """The inbox as an agent keeps it open, in Chromium against a real `presszero serve --demo`:
-it changes in place, alerts once the agent allows it, and says times in the agent's own time
-zone.
+it changes in place, alerts once the agent allows it, says times in the agent's own time zone,
+and fits a phone.
 
 Visitors are the demo customers, on the chat webhook with identity tokens signed with the
 server's chat secret. The server keeps UTC; a browser context sets its own time zone.
@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,7 @@ from support.live import add_agent, always_open_flow, emptied, served
 from presszero.chat.identity import make_token
 from presszero.context.embedded import EmbeddedRedis
 
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "correct horse battery"
 SECRET = "inbox-live-test-chat-secret"
 TIMEOUT = 10_000  # ms: the inbox looks every 4 s
@@ -201,4 +203,39 @@ def test_times_are_shown_in_the_time_zone_of_the_agents_browser(browser: Browser
         expect(page.locator(".meta time")).to_contain_text(pacific(opened))
         expect(page.locator("#transcript time").first).not_to_contain_text("UTC")
         assert assert_local_times(page) >= 3  # since, the transcript's lines
+        assert tab.errors == []
+
+
+def fits(page: Page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    targets = page.locator("main button:visible, main a.target:visible, header button")
+    for n in range(targets.count()):
+        box = targets.nth(n).bounding_box()
+        assert box is not None
+        assert box["height"] >= 44, (targets.nth(n).inner_text(), box)
+        assert box["x"] >= 0, (targets.nth(n).inner_text(), box)
+        assert box["x"] + box["width"] <= 390, (targets.nth(n).inner_text(), box)
+
+
+def test_at_390_px_wide_nothing_scrolls_sideways_and_the_reply_form_works(
+    browser: Browser, server: str
+):
+    with inbox(browser, server, viewport={"width": 390, "height": 844}) as tab:
+        page = tab.page
+        sender = "web-live-phone-" + "x" * 60  # a long id, in links and data attributes
+        asks_for_a_person(server, DANA, sender)
+        dana = page.locator(f'#waiting tr[data-hid="chat:{sender}"]')
+        expect(dana).to_be_visible()
+        fits(page)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / "inbox-phone-width.png", full_page=True)
+
+        dana.get_by_role("link", name="Dana Reyes (cus_1002)").click()
+        expect(page.get_by_role("heading", name="Dana Reyes (cus_1002)")).to_be_visible()
+        fits(page)
+        page.get_by_role("link", name="Reply").click()
+        page.get_by_label("Reply to the visitor").fill("Hi Dana, I'm Alex: your plan is back.")
+        page.get_by_role("button", name="Send reply").click()
+        expect(page.locator("#transcript")).to_contain_text("your plan is back.")
+        fits(page)
         assert tab.errors == []
