@@ -264,7 +264,12 @@ def test_the_inbox_sections_come_as_html_the_page_swaps_in_place(app: Any):
     assert (reply.status_code, reply.mimetype) == (200, "text/html")
     assert reply.headers["Cache-Control"] == "no-store"
     html = reply.get_data(as_text=True)
-    assert re.findall(r'data-live="([^"]+)"', html) == ["presence", "callers", "everyone"]
+    assert re.findall(r'data-live="([^"]+)"', html) == [
+        "presence",
+        "callers",
+        "messages",
+        "everyone",
+    ]
     row = re.search(rf'<tr data-hid="chat:{visitor.sender}"[^>]*>', html)
     assert row is not None
     assert " data-waiting " in row.group(0)
