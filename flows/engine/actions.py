@@ -310,8 +310,9 @@ class State:
     flow: str = ""
     status: Status = "new"  # prompt: waiting for input; handoff: with a person; done: over
     step: str = ""  # the step waiting for input, or the last one reached
-    # In a callback step: "number" or "when"; taking a written message: "message" (its
-    # words), "contact" (how to reach them), "sent" (left, until a person answers it).
+    # In a callback step: "number", "confirm" (a typed number read back) or "when"; taking
+    # a written message: "message" (its words), "contact" (how to reach them), "sent" (left,
+    # until a person answers it).
     phase: str = ""
     channel: str = "voice"
     caller: str = ""
@@ -321,6 +322,7 @@ class State:
     said: list[dict[str, str]] = field(default_factory=list)  # {"step", "how", "text"}
     answers: dict[str, str] = field(default_factory=dict)
     callback_number: str = ""
+    number_to_confirm: str = ""  # a number the customer typed, read back, not yet confirmed
     escape_reason: str = ""  # why the customer left the flow (key0, agent_intent, ...)
     why: str = ""  # the same, in words for the agent
     wanted: str = ""  # the reason of a handoff that became a callback or voicemail

@@ -121,6 +121,24 @@ def callable_number(line: str, region: str) -> str | None:
     return number if whole == phonenumbers.ValidationResult.IS_POSSIBLE else None
 
 
+_YES = frozenset({"yes", "yeah", "yep", "correct", "right", "sure", "ok", "okay"})
+_NO = frozenset({"no", "nope", "wrong", "another", "different", "again", "not"})
+
+
+def yes_or_no(raw: str) -> bool | None:
+    """Return True for 1 or a yes ("that's right"), False for 2 or a no ("no, another
+    number"), None for anything else."""
+    key = as_key(raw)
+    if key in ("1", "2"):
+        return key == "1"
+    said = set(words(raw))
+    if said & _NO:
+        return False
+    if said & _YES:
+        return True
+    return None
+
+
 def when_answer(raw: str) -> str | None:
     """Return "asap", "morning" or "afternoon" for a callback-time answer, or None."""
     key = as_key(raw)

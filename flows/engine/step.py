@@ -38,6 +38,7 @@ from .dialog import (
     is_opening,
     phone_answer,
     when_answer,
+    yes_or_no,
 )
 from .messages import Messages, is_polite
 from .summary import WHY
@@ -187,6 +188,19 @@ class _Run(Messages):
         elif isinstance(step, AskStep):
             hints, most = step.hints, step.max_length if step.digits else None
             entry = "digits" if step.digits else ""
+        elif self.state.phase == "confirm":
+            ending = ends_in(self.state.number_to_confirm)
+            text = f"Got it: the number ending in {ending}. Is that right?"
+            options = (
+                Choice("Yes, that's right", "1", "1"),
+                Choice("No, another number", "2", "2"),
+            )
+            phrased = ((
+                "voice",
+                f"Got it: the number ending in {ending}. If that's right, press 1. "
+                "To give another number, press 2.",
+            ),)  # fmt: skip
+            hints = ("yes", "no", "that's right", "another number")
         elif self.state.phase == "when":
             text = WHEN_PROMPT
             labels = ("As soon as we can", "In the morning", "In the afternoon")
@@ -286,9 +300,24 @@ class _Run(Messages):
             self.told(
                 "asked to be called on the number we have" if own else "gave a number to call"
             )
-            if not own:  # read back what was taken; their own number was just named
-                self.say(f"Got it: the number ending in {ends_in(number)}.")
-            self.state.callback_number, self.state.phase = number, "when"
+            if own:  # their own number was just named: nothing to read back
+                self.state.callback_number, self.state.phase = number, "when"
+            else:  # read back what was taken, and have it confirmed before it is used
+                self.state.number_to_confirm, self.state.phase = number, "confirm"
+            self.state.no_match = self.state.no_input = 0
+            self.prompt(step)
+        elif self.state.phase == "confirm":
+            verdict = yes_or_no(value)
+            if verdict is None:
+                self.miss(step, "no_match")
+                return
+            number, self.state.number_to_confirm = self.state.number_to_confirm, ""
+            if verdict:
+                self.told(f"confirmed the number ending in {ends_in(number)}")
+                self.state.callback_number, self.state.phase = number, "when"
+            else:
+                self.told("said that was not the number")
+                self.state.phase = "number"
             self.state.no_match = self.state.no_input = 0
             self.prompt(step)
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from support.flow_builders import SUNDAY, Conversation, talk
 
-from presszero.flows import Callback, Event, Prompt, Say, shipped_flow
+from presszero.flows import Callback, Event, Prompt, shipped_flow
 from presszero.flows.render.chat import prompt_text
 from presszero.flows.render.voice import prompt_words, read_aloud
 
@@ -85,21 +85,42 @@ def test_a_valid_typed_number_is_read_back_and_called(typed: str, number: str):
     conversation = Conversation(FLOW, None, SUNDAY).start("voice", "anonymous")
     conversation.send(Event.digits("0"))
     conversation.send(Event.digits(typed))
-    said = [a.text for a in conversation.last if isinstance(a, Say)]
-    assert said == [f"Got it: the number ending in {number[-4:]}."]
-    conversation.send(Event.digits("1"))
+    asked = offered(conversation)
+    assert asked.text == f"Got it: the number ending in {number[-4:]}. Is that right?"
+    assert [c.label for c in asked.options] == ["Yes, that's right", "No, another number"]
+    conversation.send(Event.digits("1"))  # that's right
+    conversation.send(Event.digits("1"))  # as soon as we can
     callback = conversation.last[-1]
     assert isinstance(callback, Callback)
     assert callback.number == number
+
+
+@pytest.mark.parametrize("no", [Event.digits("2"), Event.text("no, another number")])
+def test_a_number_read_back_wrong_is_never_called_and_another_is_asked_for(no: Event):
+    conversation = Conversation(FLOW, None, SUNDAY).start("voice", "anonymous")
+    conversation.send(Event.digits("0"))
+    conversation.send(Event.digits("4155550123#"))
+    conversation.send(no)
+    again = offered(conversation)
+    assert "ending in 0123" not in again.text
+    assert again.entry == "number"
+    conversation.send(Event.digits("2125550199#"))
+    assert "ending in 0199" in offered(conversation).text
+    conversation.send(Event.text("yes"))
+    conversation.send(Event.digits("1"))
+    callback = conversation.last[-1]
+    assert isinstance(callback, Callback)
+    assert callback.number == "+12125550199"
+    assert "said that was not the number" in callback.summary.told
 
 
 def test_the_read_back_is_digit_by_digit_on_the_phone_and_as_written_in_the_chat():
     conversation = Conversation(FLOW, None, SUNDAY).start("chat", "")
     conversation.send(Event.text("agent"))
     conversation.send(Event.text("my number is 415 555 0002"))
-    said = [a.text for a in conversation.last if isinstance(a, Say)]
-    assert said == ["Got it: the number ending in 0002."]
-    assert "ending in 0 0 0 2" in read_aloud(said[0])
+    asked = offered(conversation)
+    assert "ending in 0 0 0 2. If that's right, press 1" in read_aloud(prompt_words(asked))
+    assert prompt_text(asked) == "Got it: the number ending in 0002. Is that right?"
     assert "0002" in conversation.heard("chat")
 
 

@@ -301,6 +301,7 @@ def test_a_callback_with_a_new_number_keeps_it():
     conversation = talk(
         FLOW, demo_customer("cus_1003"), OPEN, Event.digits("1"), Event.digits("(415) 555-0123#")
     )
+    conversation.send(Event.digits("1"))  # yes, that number
     conversation.send(Event.digits("2"))
     callback = conversation.last[-1]
     assert isinstance(callback, Callback)

@@ -32,6 +32,8 @@ def test_a_withheld_caller_is_asked_for_a_number_never_told_the_ending_of_theirs
     again = spoken(c.press("5551234#"))
     assert "Sorry, that doesn't look like a full phone number." in again
     taken = spoken(c.press("4155550123#"))
-    assert "the number ending in 0 1 2 3" in taken
+    assert "Got it: the number ending in 0 1 2 3. If that's right, press 1." in taken
+    confirmed = spoken(c.press("1"))
+    assert "When should we call" in confirmed
     booked = spoken(c.press("2"))
     assert "We'll call you on the number ending in 0 1 2 3" in booked
