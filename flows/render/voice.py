@@ -27,9 +27,7 @@ def prompt_words(prompt: Prompt) -> str:
         parts.append(own)
     else:
         parts.append(prompt.text)
-        parts.extend(
-            f"For {_lower_first(c.label)}, press {c.key}." for c in prompt.options if c.key
-        )
+        parts.extend(option_words(c.label, c.key) for c in prompt.options if c.key)
         if prompt.entry == "number":
             parts.append(
                 "For a different number, enter it now, then press pound."
@@ -54,6 +52,23 @@ def read_aloud(text: str) -> str:
     if "ending in" not in text:
         return text
     return _ENDING_IN.sub(lambda m: m.group(1) + " ".join(m.group(2)), text)
+
+
+# An option named by what the caller would do reads "To use this number, press 1", not
+# "For use this number"; one named by a topic reads "For billing, press 1".
+DOING = frozenset((
+    "ask", "book", "call", "cancel", "change", "check", "choose", "get", "give", "go", "hear",
+    "keep", "leave", "make", "pay", "rebook", "repeat", "report", "send", "speak", "start",
+    "stop", "talk", "tell", "try", "update", "use",
+))  # fmt: skip
+
+
+def option_words(label: str, key: str) -> str:
+    """Return an option as a caller hears it: "For billing, press 1", "To use this number,
+    press 1"."""
+    words = _lower_first(label)
+    lead = "To" if words.split(" ", 1)[0] in DOING else "For"
+    return f"{lead} {words}, press {key}."
 
 
 def _lower_first(label: str) -> str:

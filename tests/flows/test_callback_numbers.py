@@ -45,6 +45,14 @@ def test_a_caller_whose_line_cannot_be_called_is_asked_for_a_number(caller: str)
     assert "ending in" not in offered(conversation).text
 
 
+def test_a_caller_hears_what_to_do_with_their_own_number_in_plain_english():
+    conversation = Conversation(FLOW, None, SUNDAY).start("voice", "+15550100001")
+    conversation.send(Event.digits("0"))
+    said = read_aloud(prompt_words(offered(conversation)))
+    assert "the number ending in 0 0 0 1. To use this number, press 1. For a different" in said
+    assert "For use" not in said
+
+
 def test_escaping_a_callback_with_no_callable_number_takes_a_message_not_a_callback_to_nowhere():
     conversation = Conversation(FLOW, None, SUNDAY).start("voice", "anonymous")
     conversation.send(Event.digits("0"))
