@@ -15,6 +15,7 @@ from click.testing import CliRunner
 from freezegun import freeze_time
 from support.builders import record
 from support.live import served
+from support.servers import always_open
 
 from presszero.cli import main
 from presszero.context.agents import AgentStore
@@ -117,7 +118,8 @@ def test_commands_without_redis_url_share_the_embedded_redis_in_the_data_dir(tmp
 
 
 def test_serve_demo_answers_calls_on_redis_that_other_commands_share(tmp_path: Path):
-    env = {**no_redis_env(), "PRESSZERO_DATA_DIR": str(tmp_path / "data")}
+    env = {**no_redis_env(), "PRESSZERO_DATA_DIR": str(tmp_path / "data"),
+           "PRESSZERO_FLOWS": str(always_open(tmp_path))}  # a person at any hour  # fmt: skip
     with served(env, tmp_path, "--demo", cwd=tmp_path) as url:
         redis_pid = (tmp_path / "data" / "redis.pid").read_text().strip()
         shown = run(["context", "show", "+15550100002"], env, tmp_path)
