@@ -180,7 +180,7 @@ class PresszeroAction(Action):
             caller=caller,
             said=said(tracker.events_after_latest_restart()),
             escape_reason=escape,
-            why=WHY.get(escape, f"Rasa handed over after {intent or 'the last message'}."),
+            why=WHY.get(escape) or handed_over_after(intent),
         )
         summary = build_summary(state, customer, now, self.tz, str(reason))
         record: dict[str, Any] = {
@@ -271,6 +271,14 @@ class Fallback(PresszeroAction):
             return self.escalate(dispatcher, tracker, "no_match")
         dispatcher.utter_message(text=REASK)
         return [SlotSet(MISSES_SLOT, misses)]
+
+
+def handed_over_after(intent: str | None) -> str:
+    """Return why Rasa stepped aside when no escape says it, in words: the intent's name
+    ("ask_billing") read as words, never as an id."""
+    if not intent:
+        return "The Rasa bot handed them over after their last message."
+    return f"The Rasa bot handed them over after they asked about {intent.replace('_', ' ')}."
 
 
 def build_executor(

@@ -24,7 +24,7 @@ from presszero.context.store import UnknownCustomer
 from presszero.flows.engine.messages import masked_email
 from presszero.voice.rest import TwilioError, TwilioRest
 
-from .service import CHANNEL, ChatService
+from .service import CHANNEL, ChatService, shown_name
 
 SMTP_TIMEOUT = 10.0
 
@@ -140,7 +140,7 @@ def email_for(
             "",
             quoted,
             "",
-            f"{agent.title()} from {team} answered:",
+            f"{shown_name(agent)} from {team} answered:",
             "",
             answer,
             "",
@@ -156,7 +156,7 @@ def sms_for(company: str, agent: str, message: str, answer: str) -> str:
     """Return the text message that carries an answer (its start quotes their message)."""
     about = message if len(message) <= 60 else message[:57].rstrip() + "..."
     head = f"{company}: " if company else ""
-    return f'{head}{agent.title()} answered your message "{about}": {answer}'
+    return f'{head}{shown_name(agent)} answered your message "{about}": {answer}'
 
 
 class Delivery:
@@ -301,5 +301,5 @@ class Answers:
             also = f"; we also emailed it to {masked_email(address)}"
         elif how == "sms":
             also = f"; we also texted it to the number ending in {address[-4:]}"
-        said = f"{agent.title()} answered your message{also}. Anything else? Just type it here."
+        said = f"{shown_name(agent)} answered your message{also}. Anything else? Just type it here."
         self.chat.hand_back(sender, said, "answered")

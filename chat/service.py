@@ -165,7 +165,8 @@ class ChatService:
 
     def transcript(self, sender: str, after: int = -1) -> list[dict[str, Any]]:
         """Return the messages after id `after`, each with its id."""
-        return self.turns.transcript(CHANNEL, sender, after)
+        lines = self.turns.transcript(CHANNEL, sender, after)
+        return [{**m, "agent": shown_name(m["agent"])} if m.get("agent") else m for m in lines]
 
     def status(self, sender: str) -> dict[str, Any]:
         """Return who has the conversation and, while waiting, the place in the queue (and
@@ -181,7 +182,7 @@ class ChatService:
             out["offer_message"] = waited >= self.max_wait
         elif mode == "with_agent":
             record = self.handoffs.get(f"{CHANNEL}:{sender}") or {}
-            out["agent"] = record.get("agent")
+            out["agent"] = shown_name(record["agent"]) if record.get("agent") else None
         elif mode == "message" and state is not None:
             flow = self.turns.flows.get(state.flow)
             how, _, address = state.reply_to.partition(":")
@@ -206,7 +207,8 @@ class ChatService:
         if opened:
             waited = now - datetime.fromisoformat(opened.replace("Z", "+00:00"))
             metrics.QUEUE_WAIT.labels(CHANNEL).observe(max(waited.total_seconds(), 0.0))
-        self.turns.write_line(CHANNEL, sender, "system", f"{agent.title()} has joined the chat.")
+        joined = f"{shown_name(agent)} has joined the chat."
+        self.turns.write_line(CHANNEL, sender, "system", joined)
 
     def agent_reply(self, sender: str, agent: str, text: str) -> int:
         """Send the agent's words to the visitor (taking the chat, if no one had it)."""
@@ -224,7 +226,7 @@ class ChatService:
             hid, now, status="resolved", resolved_by=agent, resolution=note,
             contact={"channel": CHANNEL, "ref": ref},
         )  # fmt: skip
-        self.hand_back(sender, f"{agent.title()} has closed this chat. Anything else? "
+        self.hand_back(sender, f"{shown_name(agent)} has closed this chat. Anything else? "
                        "Just type it here.", note)  # fmt: skip
         reason = (record or {}).get("reason", "")
         customer_id = (record or {}).get("customer_id")
@@ -303,3 +305,8 @@ def check_message(body: Any) -> tuple[str, str, dict[str, Any]]:
     if not isinstance(metadata, dict):
         raise ChatInputError("metadata must be an object")
     return sender, message, metadata
+
+
+def shown_name(agent: str) -> str:
+    """Return an agent's name as a visitor reads it: "alex" signs in, "Alex" joins the chat."""
+    return agent.title()

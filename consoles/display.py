@@ -14,6 +14,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from presszero.context.words import in_words
+
+__all__ = ["alert_of", "in_words", "local_time", "moment_of", "name_of"]
+
 STYLES = ("time", "date", "datetime")  # time: a time of day, with the date unless today
 
 

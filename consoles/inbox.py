@@ -31,8 +31,8 @@ from flask import (
 )
 
 from presszero.chat.rasa_api import RasaDeliveryError, RasaServer
-from presszero.chat.service import ChatService
-from presszero.consoles.display import alert_of, local_time, moment_of, name_of
+from presszero.chat.service import ChatService, shown_name
+from presszero.consoles.display import alert_of, in_words, local_time, moment_of, name_of
 from presszero.context.agents import AgentStore, ConsoleSession
 from presszero.context.handoffs import HandoffStore
 from presszero.context.store import UnknownCustomer
@@ -134,6 +134,7 @@ def template_helpers() -> dict[str, Any]:
         "recording_link": recording_link,
         "local_time": lambda value, style="time": local_time(value, style, chat().clock.now()),
         "name_of": name_of,
+        "in_words": in_words,
         "alert_of": alert_of,
     }
 
@@ -436,7 +437,7 @@ def _hand_back_to_rasa(hid: str, agent: str) -> bool:
     server = rasa()
     if server is None:
         return True  # the team answers Rasa chats in its own tools; presszero only records
-    line = f"{agent.title()} has closed this chat. Anything else?"
+    line = f"{shown_name(agent)} has closed this chat. Anything else?"
     try:
         server.hand_back(_sender(hid), line, agent)
     except RasaDeliveryError as exc:

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, request, url_f
 
 from presszero.chat.answers import AnswerRefused, Answers
 
+from .display import name_of
 from .inbox import MAX_REPLY, signed_in, signed_in_agent
 
 bp = Blueprint("messages", __name__, url_prefix="/agent", template_folder="templates")
@@ -34,7 +35,7 @@ def answer(hid: str) -> Any:
     except AnswerRefused as exc:
         flash(f"Not sent: {exc}.")
         return redirect(url_for("inbox.conversation", hid=hid))
-    who = record.get("who", "the visitor")
+    who = name_of(record) if record.get("who") else "the visitor"
     if record.get("status") == "resolved":
         flash(f"Answered {who}: {record.get('delivery', 'answered in the chat')}.")
         return redirect(url_for("inbox.index"))

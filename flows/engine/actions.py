@@ -89,13 +89,13 @@ class Event:
 class Summary:
     """What the person taking over needs, so the customer never repeats themselves."""
 
-    who: str  # "Dana Reyes (cus_1002)" or "Unknown caller +15550109999"
+    who: str  # "Dana Reyes", or "Someone we don't know, on +15550109999"; never an id
     customer_id: str | None
     phone: str
     plan: str  # "Silver Health (cancelled)", or "" when unknown
     flags: tuple[str, ...]
     recent_contacts: tuple[str, ...]  # newest first, one line each
-    said: tuple[str, ...]  # everything the customer said, typed or pressed, in order
+    said: tuple[str, ...]  # what they said, typed or pressed, in order ('pressed 1 (Billing)')
     answers: dict[str, str]  # values collected by ask steps
     reason: str  # the handoff step's reason ("asked for a person")
     why: str  # why the bot stepped aside, in words
@@ -114,6 +114,8 @@ class Summary:
     def to_text(self) -> str:
         """Return the summary as short lines for an agent's screen."""
         rows = [f"Who: {self.who}", f"Why: {self.why}", f"Reason: {self.reason}"]
+        if self.customer_id:
+            rows.insert(1, f"Customer record: {self.customer_id}")
         rows.extend(f"Situation: {s}" for s in self.situation)
         if self.plan:
             rows.append(f"Plan: {self.plan}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 
 from presszero.context.models import Customer
+from presszero.context.words import in_words
 
 from .actions import State, Summary
 
@@ -28,7 +29,7 @@ def build_summary(
 ) -> Summary:
     """Return what the person taking over should see before they say hello."""
     if customer is not None:
-        who = f"{customer.name} ({customer.id})"
+        who = customer.name
         phone = state.caller or (customer.phones[0] if customer.phones else "")
         plan = f"{customer.plan.name or 'no plan name'} ({customer.plan.status})"
         recent = tuple(
@@ -41,8 +42,8 @@ def build_summary(
         situation = ()
         who = "Someone we don't know" + (f", on {state.caller}" if state.caller else "")
         phone, plan, recent, flags = state.caller, "", (), ()
-    said = tuple(f"{s['step']}: {s['how']} {s['text']!r}" for s in state.said)
-    why = state.why or WHY.get(state.escape_reason, "They chose this in the menu.")
+    said = tuple(said_line(s) for s in state.said)
+    why = state.why or WHY.get(state.escape_reason) or chose_why(state)
     return Summary(
         who=who,
         customer_id=customer.id if customer else None,
@@ -60,6 +61,20 @@ def build_summary(
         situation=situation,
         told=told_of(state),
     )
+
+
+def said_line(said: dict[str, str]) -> str:
+    """Return one thing the customer told the bot as an agent reads it: 'pressed 1 (Billing)',
+    'said "why was it cancelled" (Questions about the cancellation)'; never a step's id."""
+    text = said["text"]
+    line = f"pressed {text}" if said["how"] == "pressed" else f'{said["how"]} "{text}"'
+    return f"{line} ({said['chose']})" if said.get("chose") else line
+
+
+def chose_why(state: State) -> str:
+    """Return why the bot stepped aside when the customer's own choice led to a person."""
+    chose = next((s["chose"] for s in reversed(state.said) if s.get("chose")), "")
+    return f"They chose “{chose}” in the menu." if chose else "Their choice led to a person."
 
 
 def told_of(state: State) -> tuple[str, ...]:
@@ -117,5 +132,6 @@ def ago(moment: datetime, now: datetime, tz: tzinfo) -> str:
 def _contact_line(at: datetime, channel: str, reason: str, outcome: str, tz: tzinfo) -> str:
     local = at.astimezone(tz)
     return (
-        f"{local:%b} {local.day} {local:%H:%M} {channel}: {reason or 'no reason given'} ({outcome})"
+        f"{local:%b} {local.day} {local:%H:%M} {local:%Z}, {in_words(channel, 'channel')}: "
+        f"{reason or 'no reason given'} ({in_words(outcome, 'outcome')})"
     )

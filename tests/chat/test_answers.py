@@ -100,7 +100,7 @@ def test_out_of_hours_the_widget_is_told_we_are_closed_and_then_where_the_answer
     assert record["message"] == "I was charged twice for November."
     assert record["reply_to"] == {"how": "email", "address": "dana@example.com"}
     assert record["status"] == "callback"
-    assert record["who"] == "Dana Reyes (cus_1002)"
+    assert record["who"] == "Dana Reyes"
     more = texts(v.send("My account number is 4402177."))
     assert "I've added that to your message" in more
     record = HandoffStore(app.extensions["presszero.store"].redis).get(f"chat:{v.sender}")
@@ -139,7 +139,7 @@ def test_the_answer_next_day_reaches_the_widget_and_the_mail_server(
 
     polled = v.poll()
     agent_lines = [(m["agent"], m["text"]) for m in polled["messages"] if m["from"] == "agent"]
-    assert agent_lines == [("alex", answer)]
+    assert agent_lines == [("Alex", answer)]
     system = [m for m in polled["messages"] if m["from"] == "system"]
     assert system[-2]["text"] == (
         "Alex answered your message; we also emailed it to d…@example.org. "

@@ -92,7 +92,7 @@ def test_after_a_handoff_the_bot_says_nothing_more_and_the_agent_sees_it_all(app
     assert visitor.send("anyone there?") == []
     record = HandoffStore(app.extensions["presszero.store"].redis).get(f"chat:{visitor.sender}")
     assert record is not None
-    assert record["who"] == "Dana Reyes (cus_1002)"
+    assert record["who"] == "Dana Reyes"
     assert record["summary"]["escape"] == "agent_intent"
     texts = [m["text"] for m in visitor.poll()["messages"]]
     assert texts[-2:] == ["hello? my plan was cancelled by mistake", "anyone there?"]

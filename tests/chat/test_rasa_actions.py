@@ -364,13 +364,13 @@ def test_handoff_opens_an_inbox_entry_with_the_transcript_and_pauses_the_bot(
     [entry] = handoffs.waiting()
     assert entry["id"] == "rasa:web-dana"
     assert (entry["channel"], entry["kind"], entry["status"]) == ("rasa", "handoff", "waiting")
-    assert (entry["customer_id"], entry["who"]) == ("cus_1002", "Dana Reyes (cus_1002)")
+    assert (entry["customer_id"], entry["who"]) == ("cus_1002", "Dana Reyes")
     assert entry["reason"] == "asked for a person"
     assert entry["summary"]["plan"] == "Silver Health (cancelled)"
     assert entry["summary"]["why"] == "They asked for a person."
     assert entry["summary"]["said"] == [
-        "greet: typed 'hi'",
-        "agent: typed 'I want to talk to a real person'",
+        'typed "hi"',
+        'typed "I want to talk to a real person"',  # what they wrote, never an intent's name
     ]
     start = int((NOW - timedelta(minutes=5)).timestamp())
     assert entry["transcript"] == [

@@ -201,14 +201,15 @@ def test_the_handoff_summary_tells_the_agent_everything_so_nobody_repeats_themse
     handoff = conversation.last[-1]
     assert isinstance(handoff, Handoff)
     summary = handoff.summary
-    assert summary.who == "Dana Reyes (cus_1002)"
+    assert summary.who == "Dana Reyes"
     assert summary.plan == "Silver Health (cancelled)"
-    assert summary.said == ("after_cancellation: said 'why was it cancelled'",)
+    assert summary.said == ('said "why was it cancelled" (Questions about the cancellation)',)
     assert summary.reason == "question about a plan we cancelled"
-    assert summary.why == "They chose this in the menu."
+    assert summary.why == "They chose “Questions about the cancellation” in the menu."
     text = summary.to_text()
-    assert "Who: Dana Reyes (cus_1002)" in text
-    assert "Said: after_cancellation" in text
+    assert "Who: Dana Reyes\nCustomer record: cus_1002\n" in text
+    assert 'Said: said "why was it cancelled"' in text
+    assert "after_cancellation" not in text  # a step's id means nothing to an agent
 
 
 def test_the_summary_lists_recent_contacts_newest_first():
@@ -216,9 +217,10 @@ def test_the_summary_lists_recent_contacts_newest_first():
     handoff = talk(FLOW, lee, OPEN).last[-1]
     assert isinstance(handoff, Handoff)
     assert [line.split(": ")[1] for line in handoff.summary.recent_contacts] == [
-        "claim (handoff)",
-        "claim (abandoned)",
+        "claim (passed to a person)",
+        "claim (ended before it was done)",
     ]
+    assert handoff.summary.recent_contacts[0].split(": ")[0].endswith(", website chat")
 
 
 @pytest.mark.parametrize(

@@ -72,7 +72,7 @@ def test_a_handoff_carries_the_summary_for_the_agent(app: Any, client: Any):
     assert reaches_a_person(root)
     record = HandoffStore(app.extensions["presszero.store"].redis).get(f"voice:{c.sid}")
     assert record is not None
-    assert record["who"] == "Dana Reyes (cus_1002)"
+    assert record["who"] == "Dana Reyes"
     assert "cancelled" in record["summary"]["plan"]
     assert record["summary"]["escape"] == "key0"
 
