@@ -11,9 +11,10 @@ import logging
 import re
 from typing import Any
 
-# Not inside a word or a path ("CA12…" of a CallSid), but a letter after the digits does not
-# hide a phone ("+15550100002x", "5550100002abc"): the number ends where its digits do.
-_PHONE = re.compile(r"(?<![\w/])\+?\d[\d\s().-]{6,18}\d(?!\d)")
+# Not inside a word or a path ("CA12…" of a CallSid), nor a port and what follows it
+# ("127.0.0.1:8000 (4242)"), but a letter after the digits does not hide a phone
+# ("+15550100002x", "5550100002abc"): the number ends where its digits do.
+_PHONE = re.compile(r"(?<![\w/])(?:\+|(?<!:))\d[\d\s().-]{6,18}\d(?!\d)")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _installed = False

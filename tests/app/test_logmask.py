@@ -20,6 +20,9 @@ SID = "CA906e5681d7c78a44b34fe470fdbdf2f9"  # digits inside a word are not a pho
         ("number +1 555 010 0002ext9", "number …02ext9"),
         (f"call {SID} ended", f"call {SID} ended"),
         ("at 2026-11-23T19:05:37Z turn 3", "at 2026-11-23T19:05:37Z turn 3"),
+        ("Listening at: http://127.0.0.1:8123 (19429)",  # gunicorn's port and pid
+         "Listening at: http://127.0.0.1:8123 (19429)"),
+        ("tel:+15550100002 rang", "tel:…02 rang"),
     ],
 )  # fmt: skip
 def test_a_phone_followed_by_letters_is_masked_too(line: str, masked: str):
