@@ -12,6 +12,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from presszero.context.analytics import (
     ESCAPE_REASONS,
+    GREETING,
     Period,
     StepFigures,
     period_ending,
@@ -48,7 +49,7 @@ def index() -> Any:
     rows = []
     for name, flow in sorted(flows().flows.items()):
         period, _ = _period(name)
-        worst = [s for s in period.worst_steps() if s.escaped][:3]
+        worst = period.step_rows()[:3]  # as `presszero report` lists them
         rows.append({"name": name, "file": flow.file, "period": period, "worst": worst})
     return render_template("leads.html", rows=rows, flows=flows(), reasons=ESCAPE_REASONS)
 
@@ -58,8 +59,13 @@ def index() -> Any:
 def flow_page(name: str) -> Any:
     flow = flows().flows.get(name) or abort(404)
     period, days = _period(name)
-    known = set(flow.steps)
-    steps = [s for s in period.worst_steps() if s.step in known]
+    known = {*flow.steps, GREETING}  # the greeting rules' escapes count as a step's
+    # The steps customers escaped from, as `presszero report` counts them; then every other
+    # step with its arrivals (escapes of conversations begun before the period are not shown)
+    steps = [s for s in period.step_rows() if s.step in known]
+    shown = {s.step for s in steps}
+    others = [s for s in period.steps.values() if s.step in known and s.step not in shown]
+    steps += [StepFigures(s.step, s.reached) for s in sorted(others, key=lambda s: -s.reached)]
     steps += [StepFigures(sid) for sid in sorted(known - {s.step for s in steps})]
     return render_template(
         "leads_flow.html", flow=flow, period=period, steps=steps, days=days, periods=PERIODS,

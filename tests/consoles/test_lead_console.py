@@ -265,6 +265,50 @@ def test_report_since_1d_is_today_as_the_lead_console_counts_it(
     assert today["step: main"].startswith(f"{console[0][1]} escaped of {console[0][0]} ")
 
 
+def console_steps(page: str) -> list[tuple[str, int, int]]:
+    rows = re.findall(r"<tr>\s*<td>([a-z_]+)</td><td>(\d+)</td><td>(\d+)</td>", page)
+    return [(step, int(reached), int(escaped)) for step, reached, escaped in rows]
+
+
+def test_report_and_the_lead_console_show_the_same_figures_for_the_same_period(
+    app: Any, redis_url: str, monkeypatch: Any
+):
+    with freeze_time("2026-11-24T23:59:30Z") as clock:  # Tuesday evening in New York
+        night = Call(app.test_client())
+        night.start()  # reaches the menu on Tuesday (UTC) ...
+        clock.move_to("2026-11-25T00:00:30Z")
+        night.press("0")  # ... and escapes there on Wednesday: not a step row for Wednesday
+        clock.move_to("2026-11-25T15:00:00Z")
+        simulate_traffic(app)
+        call = Call(app.test_client(), caller="+15550100002")  # Dana chooses a person
+        call.start()
+        call.press("2")
+        Call(app.test_client(), caller="+15550100005").start()  # Kim: the greeting's rule
+        monkeypatch.setenv("REDIS_URL", redis_url)
+        client, _ = signed_in(app, "lena")
+        for days, since in (("1", "1d"), ("7", "7d")):
+            result = CliRunner().invoke(main, ["report", "--since", since])
+            assert result.exit_code == 0, result.output
+            report = report_figures(result.output)
+            page = client.get(f"/leads/flows/support?days={days}").get_data(as_text=True)
+            steps = console_steps(page)
+            reported = re.findall(r"step: (\S+)\s+(\d+) escaped of (\d+)", result.output)
+            assert "greeting" in [step for step, _, _ in reported], result.output
+            assert [(s, int(r), int(e)) for s, e, r in reported] == [
+                row for row in steps if row[2]
+            ][: len(reported)]
+            assert all(escaped <= reached for _, reached, escaped in steps), steps
+            assert f"<p>{report['conversations']} conversations ·" in page
+        index = client.get("/leads").get_data(as_text=True)
+    cells = re.search(r"support</a>.*?</td>\s*<td>.*?</td>\s*<td>(\d+)</td>\s*<td>(\d+)%</td>"
+                      r"\s*<td[^>]*>.*?</td>\s*<td>(.*?)</td>", index, re.S)  # fmt: skip
+    assert cells is not None, index
+    assert cells.group(1) == report["conversations"]  # the last 7 days, as --since 7d
+    assert report["contained"].startswith(f"{cells.group(2)}% ")
+    worst = [f"{s} ({e})" for s, e, _ in reported[:3]]
+    assert cells.group(3) == ", ".join(worst)
+
+
 @freeze_time(OPEN)
 def test_report_shows_no_step_with_more_escapes_than_arrivals(
     app: Any, redis_url: str, monkeypatch: Any
