@@ -16,6 +16,7 @@ agent who is removed, gets a new password or a new role.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -365,9 +366,10 @@ class AgentStore:
 
     def verify(self, name: str, password: str) -> Agent | None:
         """Return the agent if the password is theirs, else None (same cost either way)."""
+        dummy = _dummy_hash()  # made at the first sign-in, known name or not
         name = name.strip().lower()
         record = _decode(self.redis.hgetall(self._key(name))) if _NAME.match(name) else {}
-        stored = record.get("password") or _DUMMY_HASH
+        stored = record.get("password") or dummy
         if not check_password_hash(stored, password) or not record:
             return None
         return _agent(record)
@@ -507,4 +509,7 @@ def _agent(record: Mapping[str, str]) -> Agent | None:
     )
 
 
-_DUMMY_HASH = generate_password_hash("not a real password: timing only")
+@functools.cache
+def _dummy_hash() -> str:
+    """Return a hash to check unknown names against, made once (scrypt takes 0.1 s)."""
+    return generate_password_hash("not a real password: timing only")

@@ -7,12 +7,9 @@ from pathlib import Path
 
 import click
 
-from presszero.flows.diagram import to_mermaid, to_svg
 from presszero.flows.language.files import check_file, check_path, display_path, library_dir
 from presszero.flows.language.model import Flow
 from presszero.flows.language.yamlsrc import FlowError, Problem
-
-from .scenarios import read_scenarios, run_scenario
 
 _PATH = click.Path(exists=True, path_type=Path)
 
@@ -53,6 +50,8 @@ def check(path: Path | None, fmt: str) -> None:
 )
 def test_flows(path: Path | None, flows_path: Path | None) -> None:
     """Walk flow scenarios as the customers in them would; exit 1 if any fails."""
+    from .scenarios import read_scenarios, run_scenario
+
     files = scenario_files(path or library_dir())
     if not files:
         raise click.ClickException(f"no scenario files at {path or library_dir()}")
@@ -106,6 +105,8 @@ def test_flows(path: Path | None, flows_path: Path | None) -> None:
 )
 def diagram(flow: str, fmt: str, flows_path: Path | None, output: Path | None) -> None:
     """Draw FLOW (a flow's name, or its file) as a graph: escapes dashed, handoffs set apart."""
+    from .diagram import to_mermaid, to_svg
+
     chosen = find_flow(flow, flows_path)
     text = to_svg(chosen) if fmt == "svg" else to_mermaid(chosen)
     if output is None:

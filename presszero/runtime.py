@@ -5,16 +5,15 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from presszero.context.clock import SystemClock
-from presszero.context.connect import REDIS_ERRORS, RedisSettings, RedisSettingsError
-from presszero.context.embedded import EmbeddedRedisError, embedded_redis
-from presszero.context.store import ContextStore
-
 from .config import ConfigError, Settings
+
+if TYPE_CHECKING:  # redis is imported by the commands that talk to it, not by every command
+    from presszero.context.connect import RedisSettings
+    from presszero.context.store import ContextStore
 
 
 def settings() -> Settings:
@@ -40,6 +39,8 @@ def settings() -> Settings:
 
 def redis_settings(config: Mapping[str, Any]) -> RedisSettings:
     """Return the Redis the settings name (REDIS_URL, a cluster, Sentinel), checked."""
+    from presszero.context.connect import RedisSettings, RedisSettingsError
+
     try:
         return RedisSettings.from_config(config)
     except RedisSettingsError as exc:
@@ -53,6 +54,8 @@ def redis_for(config: Mapping[str, Any]) -> Iterator[RedisSettings]:
     The process that starts the embedded one (`presszero serve`, usually) restarts it should it
     die; a command that finds it down meanwhile waits for that restart, never starts another.
     """
+    from presszero.context.embedded import EmbeddedRedisError, embedded_redis
+
     target = redis_settings(config)
     if target.configured:
         yield target
@@ -70,6 +73,10 @@ def redis_for(config: Mapping[str, Any]) -> Iterator[RedisSettings]:
 @contextlib.contextmanager
 def open_store(target: RedisSettings | None = None) -> Iterator[ContextStore]:
     """Yield a context store on `target` or the configured Redis; one-line errors when it fails."""
+    from presszero.context.clock import SystemClock
+    from presszero.context.connect import REDIS_ERRORS
+    from presszero.context.store import ContextStore
+
     config = settings()
     with contextlib.nullcontext(target) if target else redis_for(config) as target:
         client = target.connect(socket_connect_timeout=3, socket_timeout=30)

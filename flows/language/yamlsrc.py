@@ -14,6 +14,8 @@ from typing import Any
 import yaml
 
 _NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+# libyaml composes ten times faster than the pure-Python parser, with the same marks.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -90,7 +92,7 @@ def read_yaml(path: Path, display: str | None = None) -> tuple[Any, list[Problem
 def parse_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
     """Return the YAML document in `text` as line-aware values, and any problems."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -106,7 +108,7 @@ def parse_yaml(text: str, file: str) -> tuple[Any, list[Problem]]:
 def _convert(node: yaml.Node, file: str, problems: list[Problem]) -> Any:
     line = node.start_mark.line + 1
     if isinstance(node, yaml.ScalarNode):
-        if node.style is None and node.value in _NULLS:
+        if not node.style and node.value in _NULLS:  # plain: None in Python, "" in libyaml
             return None
         return YStr(node.value, line)
     if isinstance(node, yaml.SequenceNode):

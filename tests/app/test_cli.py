@@ -264,7 +264,7 @@ def test_the_agent_commands_are_registered_once():
 
     offered = [c.name for module in (chat_cli, consoles_cli) for c in module.commands]
     assert offered.count("agent") == 1
-    group = main.commands["agent"]
+    group = main.get_command(click.Context(main), "agent")
     assert isinstance(group, click.Group)
     assert sorted(group.commands) == ["add", "list", "remove", "status"]
 
