@@ -13,7 +13,7 @@ import click
 from presszero.config import ConfigError
 from presszero.context.handoffs import HandoffStore
 from presszero.flowset import FlowSet
-from presszero.runtime import open_store, settings
+from presszero.runtime import ensure_port_free, open_store, settings
 from presszero.secrets_file import setting_or_data_secret
 
 if TYPE_CHECKING:  # rasa-sdk and sanic take a second to import: only `presszero actions` pays
@@ -45,6 +45,7 @@ def actions(host: str, port: int) -> None:
     from .actions import build_executor
 
     config = settings()
+    ensure_port_free(host, port)
     try:
         hours = FlowSet.from_config(config).get().hours
     except ConfigError as exc:

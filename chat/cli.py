@@ -11,7 +11,7 @@ import click
 import requests
 
 from presszero.context.clock import SystemClock
-from presszero.runtime import settings
+from presszero.runtime import one_line_answer, server_url, settings
 from presszero.secrets_file import setting_or_data_secret
 
 from .identity import make_token
@@ -22,6 +22,7 @@ from .identity import make_token
 @click.option("--as", "who", default="", help="Chat as this customer (phone, email or id).")
 def chat(url: str, who: str) -> None:
     """Chat with a running server in the terminal, as a website visitor would."""
+    url = server_url(url)
     metadata = {}
     if who:
         secret = setting_or_data_secret(settings(), "PRESSZERO_CHAT_SECRET", "chat-identity-secret")
@@ -35,14 +36,13 @@ def chat(url: str, who: str) -> None:
         try:
             body = {"sender": sender, "message": message, "metadata": metadata}
             reply = http.post(f"{url}/webhooks/rest/webhook", json=body, timeout=15)
-        except requests.ConnectionError:
+        except requests.RequestException:
             raise click.ClickException(
                 f"cannot reach {url}: is `presszero serve` running?"
             ) from None
         if reply.status_code != 200:
-            raise click.ClickException(
-                f"the server answered {reply.status_code}: {reply.text[:200]}"
-            )
+            said = one_line_answer(reply.status_code, reply.text)
+            raise click.ClickException(f"{url}/webhooks/rest/webhook answered {said}")
         for m in reply.json():
             click.echo(f"bot: {m['text']}")
             if m.get("buttons"):

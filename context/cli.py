@@ -47,7 +47,11 @@ def context_export(file: str) -> None:
         if file == "-":
             export_customers(store, sys.stdout)
             return
-        with Path(file).open("w", encoding="utf-8") as out:
+        try:
+            out = Path(file).open("w", encoding="utf-8")  # noqa: SIM115
+        except OSError as exc:
+            raise click.ClickException(f"{file}: {exc.strerror}") from None
+        with out:
             count = export_customers(store, out)
         click.echo(f"exported {count} customers to {file}", err=True)
 

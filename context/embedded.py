@@ -73,8 +73,11 @@ def free_port() -> int:
 
 def _private_dir(data_dir: Path) -> None:
     """Make the data dir (0700) and take group and others off the files already in it."""
-    data_dir.mkdir(parents=True, exist_ok=True)
-    data_dir.chmod(0o700)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.chmod(0o700)
+    except OSError as exc:
+        raise EmbeddedRedisError(f"cannot use the data dir {data_dir}: {exc.strerror}") from None
     for name in PRIVATE_FILES:
         with contextlib.suppress(FileNotFoundError):
             (data_dir / name).chmod(0o600)

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import click
 
-from presszero.flows.language.files import check_file, check_path, display_path, library_dir
+from presszero.flows.language.files import (
+    check_file,
+    check_path,
+    display_path,
+    library_dir,
+    unsound,
+)
 from presszero.flows.language.model import Flow
 from presszero.flows.language.yamlsrc import FlowError, Problem
 
@@ -127,7 +133,7 @@ def find_flow(flow: str, flows_path: Path | None) -> Flow:
             raise click.ClickException(f"{flow}: no such flow file")
         found, problems = check_file(file)
         if found is None or problems:
-            raise click.ClickException(_unsound(problems, file))
+            raise click.ClickException(unsound(problems, file))
         return found
     where = flows_path or library_dir()
     flows, problems = check_path(where)
@@ -137,14 +143,8 @@ def find_flow(flow: str, flows_path: Path | None) -> Flow:
     known = ", ".join(sorted(flows)) or "none"
     message = f"no flow named '{flow}' in {place} (known: {known})"
     if problems:
-        message += f"; {_unsound(problems, where)}"
+        message += f"; {unsound(problems, where)}"
     raise click.ClickException(message)
-
-
-def _unsound(problems: list[Problem], path: Path) -> str:
-    first = str(problems[0]) if problems else f"{display_path(path)}: not a flow"
-    more = f"and {len(problems) - 1} more problem(s); " if len(problems) > 1 else ""
-    return f"{first} ({more}see `presszero check {display_path(path)}`)"
 
 
 def scenario_files(path: Path) -> list[Path]:

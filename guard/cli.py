@@ -34,8 +34,11 @@ def guard_check(customer: str, kind: str) -> None:
         except UnknownKind as exc:
             raise click.ClickException(str(exc)) from None
     d = checked.decision
+    if checked.customer_id is None:
+        raise click.ClickException(f"no customer with phone, email or id {customer!r}")
     instead = f" → send {d.replace_with} instead" if d.replace_with else ""
-    click.echo(f"{d.decision}{instead}: {d.why}  ({d.rule})")
+    why = f": {d.why}" if d.why and d.why != d.decision else ""  # a rule without a why
+    click.echo(f"{d.decision}{instead}{why}  ({d.rule})")
 
 
 commands = [guard]

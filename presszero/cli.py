@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .cligroup import LazyGroup
+from .cligroup import CommandLine
 from .runtime import settings
 
 # Each command's module is imported when the command runs, so that `presszero --version` or
@@ -28,7 +28,9 @@ COMMANDS = {
 }
 
 
-@click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=CommandLine, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="presszero")
 def main() -> None:
     """Support automation that never traps a customer."""
@@ -46,14 +48,24 @@ def serve(host: str, port: int, workers: int, demo: bool, dev: bool) -> None:
     from presszero.context.demo import load_demo
 
     from .config import ConfigError
-    from .runtime import open_store, redis_for
+    from .flowset import FlowSet
+    from .runtime import ensure_port_free, open_store, redis_for
 
     config = settings()
+    # A taken port or a broken flow stops here, before the data dir or Redis is touched.
+    ensure_port_free(host, port)
+    try:
+        FlowSet.from_config(config)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     if not dev and workers > 1:
         # Before prometheus_client is imported: every worker writes its figures here.
         metrics_dir = Path(config["PRESSZERO_DATA_DIR"]).resolve() / "metrics"
         shutil.rmtree(metrics_dir, ignore_errors=True)
-        metrics_dir.mkdir(parents=True)
+        try:
+            metrics_dir.mkdir(parents=True)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {metrics_dir}: {exc.strerror}") from None
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     from presszero.app import create_app
 

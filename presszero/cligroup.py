@@ -1,4 +1,4 @@
-"""A click group that imports a command's module only when that command is used.
+"""The root command group: each command imported on first use, usage mistakes in one line.
 
 `presszero --version` and `presszero check` must not pay for Flask, gunicorn, twilio or
 rasa-sdk: each command names the module that defines it, imported on first use.
@@ -31,3 +31,33 @@ class LazyGroup(click.Group):
                 raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
+
+
+class OneLineUsageError(click.UsageError):
+    """A mistake in how a command was called, shown in one line with where to read more."""
+
+    def show(self, file: Any = None) -> None:
+        hint = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
+        click.echo(f"Error: {self.format_message()}{hint}", file=file, err=True)
+
+
+class CommandLine(LazyGroup):
+    """The root group: commands imported lazily, and every usage mistake said in one line."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+
+def _one_line(exc: click.UsageError) -> click.UsageError:
+    if isinstance(exc, OneLineUsageError | click.exceptions.NoArgsIsHelpError):
+        return exc  # a command given nothing shows its help, as asked
+    return OneLineUsageError(exc.format_message(), exc.ctx)

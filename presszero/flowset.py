@@ -11,7 +11,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from presszero.flows.language.files import DEFAULT_FLOW, check_path, flow_files, library_dir
+from presszero.flows.language.files import (
+    DEFAULT_FLOW,
+    check_path,
+    flow_files,
+    library_dir,
+    unsound,
+)
 from presszero.flows.language.model import Flow
 from presszero.flows.language.yamlsrc import Problem
 
@@ -31,10 +37,7 @@ class FlowSet:
         self.loaded_at = time.time()
         flows, problems = check_path(path)
         if problems:
-            listing = "\n".join(str(p) for p in problems)
-            raise ConfigError(
-                f"PRESSZERO_FLOWS: {path} does not pass `presszero check`:\n{listing}"
-            )
+            raise ConfigError(f"PRESSZERO_FLOWS: {unsound(problems, path)}")
         self._require_default(flows)
         self.flows: dict[str, Flow] = flows
         self._stamp = self._stamps()

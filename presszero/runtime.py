@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import socket
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -87,3 +90,39 @@ def open_store(target: RedisSettings | None = None) -> Iterator[ContextStore]:
             raise click.ClickException(f"Redis at {target.describe()} failed: {exc}") from None
         finally:
             client.close()
+
+
+def server_url(url: str) -> str:
+    """Return a running server's base URL as given on the command line, or fail in one line."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.ClickException(
+            f"{url!r} is not a server's address: give one like http://127.0.0.1:8000"
+        )
+    return url.rstrip("/")
+
+
+def one_line_answer(status: int, body: str) -> str:
+    """Return how a server answered, in one line: its status, and its words if they are few."""
+    words = body.strip()
+    if words.startswith("<") or "\n" in words or len(words) > 120:
+        kind = "a web page" if words.startswith("<") else "a long answer"
+        return f"{status} with {kind}: is that presszero's address?"
+    return f"{status}: {words}" if words else str(status)
+
+
+def ensure_port_free(host: str, port: int) -> None:
+    """Fail in one line when `host:port` cannot be listened on (taken, or no such address)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As the servers bind: a port left in TIME_WAIT by the last run is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise click.ClickException(
+                    f"port {port} on {host} is taken: is presszero already running there?"
+                    " (--port chooses another)"
+                ) from None
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None

@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Any
 
 
-def setting_or_data_secret(config: Mapping[str, Any], key: str, filename: str) -> str:
-    """Return config[key], else a random secret kept (0600) in the data dir, made on first use.
+def setting_or_data_secret(
+    config: Mapping[str, Any], key: str, filename: str, *, make: bool = True
+) -> str:
+    """Return config[key], else a random secret kept (0600) in the data dir, made on first use
+    (with `make` false, "" when there is none yet).
 
     Workers and CLI commands that share a data dir share the secret; production sets `key`.
     """
@@ -21,6 +24,8 @@ def setting_or_data_secret(config: Mapping[str, Any], key: str, filename: str) -
     try:
         return path.read_text().strip()
     except FileNotFoundError:
+        if not make:
+            return ""
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             with open(path, "x", opener=_private) as out:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import requests
 
-from presszero.runtime import settings
+from presszero.runtime import server_url, settings
 
 from .signature import auth_token
 from .simulator import CallError, HangUp, SimulatedCall, scripted
@@ -26,7 +26,9 @@ from .simulator import CallError, HangUp, SimulatedCall, scripted
 )
 def call(caller: str, called: str, script: str | None, url: str, agent: str) -> None:
     """Call the voice line as Twilio would: signed webhooks, TwiML followed, inputs typed."""
-    token = auth_token(settings())
+    url = server_url(url)
+    # A server of this data dir has made the development token; a call never makes one.
+    token = auth_token(settings(), make=False)
     simulated = SimulatedCall(
         url, token, caller=caller, called=called, agent=agent, echo=click.echo
     )
@@ -34,7 +36,7 @@ def call(caller: str, called: str, script: str | None, url: str, agent: str) -> 
     click.echo(f"☎ {caller} calls {called} at {url}")
     try:
         log = simulated.run(answer)
-    except requests.ConnectionError:
+    except requests.RequestException:
         raise click.ClickException(f"cannot reach {url}: is `presszero serve` running?") from None
     except CallError as exc:
         hint = ""

@@ -150,10 +150,11 @@ def sign(token: str, url: str, params: Mapping[str, str]) -> str:
     return RequestValidator(token).compute_signature(url, dict(params))
 
 
-def auth_token(config: Mapping[str, Any]) -> str:
-    """Return TWILIO_AUTH_TOKEN, or the data dir's development token (made on first use).
+def auth_token(config: Mapping[str, Any], *, make: bool = True) -> str:
+    """Return TWILIO_AUTH_TOKEN, or the data dir's development token (made on first use; with
+    `make` false, "" when no server of this data dir has made one).
 
     Without a real token the voice webhooks still refuse unsigned requests: only callers
     holding the development token (`presszero call` on this machine) get through.
     """
-    return setting_or_data_secret(config, "TWILIO_AUTH_TOKEN", DEV_TOKEN_FILE)
+    return setting_or_data_secret(config, "TWILIO_AUTH_TOKEN", DEV_TOKEN_FILE, make=make)

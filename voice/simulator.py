@@ -13,6 +13,8 @@ from urllib.parse import urljoin
 
 import requests
 
+from presszero.runtime import one_line_answer
+
 from .signature import sign
 
 MAX_REQUESTS = 200  # a call that needs more webhooks than this is looping
@@ -85,7 +87,7 @@ class SimulatedCall:
             url, data=params, headers={"X-Twilio-Signature": sign(self.token, url, params)}
         )
         if not 200 <= reply.status_code < 300:
-            raise CallError(f"{url} answered {reply.status_code}: {reply.text[:200]}")
+            raise CallError(f"{url} answered {one_line_answer(reply.status_code, reply.text)}")
         return reply.text
 
     def run(self, answer: Input) -> CallLog:

@@ -99,3 +99,11 @@ def display_path(path: Path) -> str:
         return str(path.resolve().relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+def unsound(problems: list[Problem], path: Path) -> str:
+    """Return, in one line, why the flows at `path` do not load: the first problem, and the
+    command that lists them all."""
+    first = str(problems[0]) if problems else f"{display_path(path)}: not a flow"
+    more = f"and {len(problems) - 1} more problem(s); " if len(problems) > 1 else ""
+    return f"{first} ({more}see `presszero check {display_path(path)}`)"

@@ -125,6 +125,29 @@ def test_guard_check_from_the_terminal(redis_url: str, monkeypatch: Any, store: 
     assert "unknown message kind 'birthday_card'" in unknown.output
 
 
+@freeze_time(OPEN)
+@pytest.mark.parametrize(
+    ("customer", "said"),
+    [
+        ("cus_1001", "allow"),  # the shipped rule gives no reason: the decision alone
+        (
+            "cus_1002",
+            "suppress: their plan is not active, so there is no new plan to welcome them to",
+        ),
+    ],
+)
+def test_the_guard_says_its_decision_in_plain_words(
+    redis_url: str, monkeypatch: Any, store: ContextStore, customer: str, said: str
+):
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    load_demo(store)
+    result = CliRunner().invoke(main, ["guard", "check", customer, "welcome_new_plan"])
+    assert result.exit_code == 0, result.output
+    words, _, rule = result.output.strip().partition("  (")
+    assert words == said
+    assert rule.startswith(str(library_dir() / "guard" / "outbound.yaml"))
+
+
 def simulate_traffic(app: Any) -> None:
     """Calls and chats that escape at known steps: main 3x (0, 0, misses), billing 1x."""
     agent_online(app)
