@@ -104,6 +104,8 @@ def _escape(r: Reader, value: Any, line: int, base: EscapePolicy) -> EscapePolic
         max_turns=r.integer(m, "max_turns", "escape", base.max_turns, 1, 100),
         enabled=True,
         line=m.line,
+        # A step's escape keeps the lines of what it inherits: a mistake is shown where it is.
+        set_at=tuple({**dict(base.set_at), **{k: m.line_of(k) for k in m}}.items()),
     )
 
 

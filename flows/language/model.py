@@ -29,6 +29,11 @@ class EscapePolicy:
     max_turns: int = 15  # answers given in one conversation before a person takes over
     enabled: bool = True  # `escape: false` on a step; `presszero check` rejects it
     line: int = 0
+    set_at: tuple[tuple[str, int], ...] = ()  # (field, line) of each field the file sets
+
+    def line_of(self, name: str) -> int:
+        """Return the line that set the field `name` (a step's may be the flow's), or 0."""
+        return dict(self.set_at).get(name, 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -250,30 +250,45 @@ def _language(flow: Flow, problem: Report) -> None:
 
 
 def _policy(flow: Flow, policy: EscapePolicy, where: str, problem: Report) -> None:
-    line = policy.line or flow.line
+    """Check an escape policy, each mistake at the line that makes it, once: a step's escape
+    is not blamed for what it inherits from the flow's (checked on its own)."""
+
+    def at(name: str) -> int | None:
+        set_on = policy.line_of(name)
+        if policy is not flow.escape and set_on == flow.escape.line_of(name):
+            return None  # the flow's escape sets it (or leaves the default): checked there
+        return set_on or policy.line or flow.line
+
+    def report(name: str, message: str) -> None:
+        line = at(name)
+        if line is not None:
+            problem(line, message)
+
     if "0" not in policy.keys:
-        problem(
-            line,
+        report(
+            "keys",
             f"{where}: keys must include 0, the key that always reaches a person "
             f"(got: {', '.join(policy.keys) or 'none'})",
         )
     if not policy.intents:
-        problem(line, f"{where}: intents must list the intent that asks for a person, e.g. [agent]")
+        report(
+            "intents", f"{where}: intents must list the intent that asks for a person, e.g. [agent]"
+        )
     for intent in policy.intents:
         if intent not in flow.intents and intent != AGENT:
-            problem(line, f"{where}: intent '{intent}' is not defined under intents:")
+            report("intents", f"{where}: intent '{intent}' is not defined under intents:")
     for name in ("max_no_match", "max_no_input"):
         value = getattr(policy, name)
         if not 1 <= value <= MAX_MISSES:
-            problem(
-                line,
+            report(
+                name,
                 f"{where}: {name} is {value}; "
                 f"a person must be at most {MAX_MISSES} misses away (use 1 or 2)",
             )
     target = flow.steps.get(policy.handoff)
     if not isinstance(target, HandoffStep):
         what = "there is no such step" if target is None else f"it is a {target.kind} step"
-        problem(line, f"{where}: handoff '{policy.handoff}' must be a handoff step, but {what}")
+        report("handoff", f"{where}: handoff '{policy.handoff}' must be a handoff step, but {what}")
 
 
 def _accepts_lone_zero(step: AskStep) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -129,13 +130,13 @@ BROKEN = [
     (
         "an escape that leads to a menu, not a person",
         TINY.replace("  handoff: agent\n", "  handoff: main\n"),
-        '  keys: ["0"]',
+        "  handoff: main",
         "handoff 'main' must be a handoff step, but it is a menu step",
     ),
     (
         "three misses before a person",
         TINY.replace("  handoff: agent\n", "  handoff: agent\n  max_no_match: 3\n"),
-        '  keys: ["0"]',
+        "  max_no_match: 3",
         "max_no_match is 3; a person must be at most 2 misses away",
     ),
     (
@@ -194,6 +195,32 @@ def test_check_fails_a_broken_copy_at_the_right_line(
     expected_line = line_no(text, blamed)
     assert any(line == expected_line and message in text_ for line, text_ in found), found
     assert all(p.file.endswith("flow.yaml") for p in problems)
+
+
+def shipped_with(pattern: str, replacement: str) -> str:
+    """Return the shipped support flow with the one line matching `pattern` replaced."""
+    changed, count = re.subn(pattern, replacement, (library_dir() / "support.yaml").read_text())
+    assert count == 1, f"{pattern!r} matched {count} lines of the shipped flow"
+    return changed
+
+
+def test_a_mistake_in_the_flows_escape_is_one_problem_at_its_line(tmp_path: Path):
+    # Every step with an escape of its own inherits the flow's max_no_match: one cause.
+    text = shipped_with(r"(?m)^  max_no_match: 2\b", "  max_no_match: 5")
+    problems = [(p.line, p.message) for p in problems_in(tmp_path, text)]
+    misses = "a person must be at most 2 misses away (use 1 or 2)"
+    assert problems == [(line_no(text, "max_no_match: 5"), f"escape: max_no_match is 5; {misses}")]
+
+
+def test_a_mistake_in_a_steps_own_escape_is_one_problem_at_that_step(tmp_path: Path):
+    text = shipped_with(
+        r"escape: \{handoff: tech_agent\}", "escape: {handoff: tech_agent, max_no_input: 0}"
+    )
+    problems = [(p.line, p.message) for p in problems_in(tmp_path, text)]
+    misses = "a person must be at most 2 misses away (use 1 or 2)"
+    assert problems == [
+        (line_no(text, "max_no_input: 0"), f"step 'technical' escape: max_no_input is 0; {misses}")
+    ]
 
 
 def test_the_tiny_flow_the_broken_copies_come_from_is_sound(tmp_path: Path):
