@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from .models import Customer, RecordError
+from .models import Customer
 from .store import ContextStore
 
 MAX_LINE_BYTES = 1024 * 1024  # one customer is a few KiB; a larger line is a mistake
@@ -83,10 +83,10 @@ def parse_customers(
         except json.JSONDecodeError as exc:
             problems.append(LineProblem(number, f"not valid JSON: {exc.msg} (column {exc.colno})"))
             continue
-        try:
-            customers.append((number, Customer.from_dict(data, region=region)))
-        except RecordError as exc:
-            problems.append(LineProblem(number, str(exc)))
+        customer, wrong = Customer.checked(data, region=region)
+        if customer is not None:
+            customers.append((number, customer))
+        problems += [LineProblem(number, str(exc)) for exc in wrong]
     return customers, problems
 
 
@@ -133,8 +133,7 @@ def import_customers(
 ) -> ImportResult:
     """Validate the whole file, then upsert it; raise ImportRejected and write nothing on error."""
     customers, problems = parse_customers(stream, region=store.region)
-    if not problems:
-        problems = _conflicts(store, customers)
+    problems = sorted(problems + _conflicts(store, customers), key=lambda p: p.line)
     if not problems and not customers:
         problems = [LineProblem(0, "the file has no customers")]
     if problems:

@@ -92,20 +92,29 @@ def _kind(value: Any) -> str:
 def _object(
     data: Any, where: str, allowed: tuple[str, ...], required: tuple[str, ...]
 ) -> dict[str, Any]:
+    problems = _object_problems(data, where, allowed, required)
+    if problems:
+        raise problems[0]
+    return data  # type: ignore[no-any-return]
+
+
+def _object_problems(
+    data: Any, where: str, allowed: tuple[str, ...], required: tuple[str, ...]
+) -> list[RecordError]:
+    """Return every unknown field and every missing one of the object `data`."""
     if not isinstance(data, dict):
-        raise RecordError(where, f"expected an object, got {_kind(data)}")
-    unknown = sorted(set(data) - set(allowed))
-    if unknown:
-        prefix = f"{where}." if where else ""
-        raise RecordError(
-            f"{prefix}{unknown[0]}",
-            f"unknown field (allowed: {', '.join(allowed)})",
-        )
-    for key in required:
-        if key not in data:
-            prefix = f"{where}." if where else ""
-            raise RecordError(f"{prefix}{key}", "required field is missing")
-    return data
+        return [RecordError(where, f"expected an object, got {_kind(data)}")]
+    prefix = f"{where}." if where else ""
+    unknown = [
+        RecordError(f"{prefix}{key}", f"unknown field (allowed: {', '.join(allowed)})")
+        for key in sorted(set(data) - set(allowed))
+    ]
+    missing = [
+        RecordError(f"{prefix}{key}", "required field is missing")
+        for key in required
+        if key not in data
+    ]
+    return unknown + missing
 
 
 def _str(
@@ -304,42 +313,60 @@ class Customer:
     @classmethod
     def from_dict(cls, data: Any, *, region: str = "US") -> Customer:
         """Build a customer from a JSONL record, normalising phones and email."""
-        _object(data, "", CUSTOMER_FIELDS, ("id", "name"))
-        ident = _str(data, "id", "id")
-        if not _ID.match(ident):
-            raise RecordError("id", "must be 1-64 letters, digits or _.:- characters")
-        name = _str(data, "name", "name").strip()
-        if not name:
-            raise RecordError("name", "must not be empty")
-        phones: list[str] = []
-        for i, raw in enumerate(_list(data, "phones", "phones")):
-            if not isinstance(raw, str):
-                raise RecordError(f"phones[{i}]", f"expected a string, got {_kind(raw)}")
+        customer, problems = cls.checked(data, region=region)
+        if customer is None:
+            raise problems[0]
+        return customer
+
+    @classmethod
+    def checked(cls, data: Any, *, region: str = "US") -> tuple[Customer | None, list[RecordError]]:
+        """Return the customer a JSONL record describes, or None and every problem it has."""
+        problems = _object_problems(data, "", CUSTOMER_FIELDS, ("id", "name"))
+        if not isinstance(data, dict):
+            return None, problems
+
+        def parsed(parse: Any, *args: Any) -> Any:
             try:
-                phone = normalise_phone(raw, region)
-            except PhoneError as exc:
-                raise RecordError(f"phones[{i}]", str(exc)) from None
-            if phone not in phones:
+                return parse(*args)
+            except RecordError as exc:
+                problems.append(exc)
+                return None
+
+        ident = parsed(_customer_id, data) if "id" in data else None
+        name = parsed(_customer_name, data) if "name" in data else None
+        phones: list[str] = []
+        for i, raw in enumerate(parsed(_list, data, "phones", "phones") or []):
+            phone = parsed(_phone, raw, f"phones[{i}]", region)
+            if phone is not None and phone not in phones:
                 phones.append(phone)
-        email = _str(data, "email", "email", required=False).strip().lower()
-        if email and not _EMAIL.match(email):
-            raise RecordError("email", f"not an email address: {email!r}")
-        plan = NO_PLAN if data.get("plan") is None else Plan.from_dict(data["plan"])
-        flags = _list(data, "flags", "flags")
+        email = parsed(_email, data)
+        plan = NO_PLAN if data.get("plan") is None else parsed(Plan.from_dict, data["plan"])
+        flags = parsed(_list, data, "flags", "flags") or []
         for i, flag in enumerate(flags):
             if not isinstance(flag, str) or not flag.strip():
-                raise RecordError(f"flags[{i}]", "expected a non-empty string")
-        return cls(
+                problems.append(RecordError(f"flags[{i}]", "expected a non-empty string"))
+        lists = {
+            key: _records(data, key, kind, problems)
+            for key, kind in (
+                ("cancellations", Cancellation),
+                ("contacts", Contact),
+                ("appointments", Appointment),
+            )
+        }
+        if problems or ident is None or name is None:
+            return None, problems
+        customer = cls(
             id=ident,
             name=name,
             phones=tuple(phones),
             email=email,
             plan=plan,
-            cancellations=_records(data, "cancellations", Cancellation),
-            contacts=_records(data, "contacts", Contact),
-            appointments=_records(data, "appointments", Appointment),
+            cancellations=lists["cancellations"],
+            contacts=lists["contacts"],
+            appointments=lists["appointments"],
             flags=frozenset(f.strip().lower() for f in flags),
         )
+        return customer, []
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSONL record of this customer (what `from_dict` accepts)."""
@@ -420,9 +447,52 @@ class Customer:
         return replace(self, contacts=tuple(contacts))
 
 
-def _records(data: dict[str, Any], key: str, kind: Any) -> tuple[Any, ...]:
-    items = [kind.from_dict(item, f"{key}[{i}]") for i, item in enumerate(_list(data, key, key))]
+def _records(
+    data: dict[str, Any], key: str, kind: Any, problems: list[RecordError]
+) -> tuple[Any, ...]:
+    """Return the list `key` of `kind` records, oldest first; add what is wrong to `problems`."""
+    items = []
+    try:
+        given = _list(data, key, key)
+    except RecordError as exc:
+        problems.append(exc)
+        return ()
+    for i, item in enumerate(given):
+        try:
+            items.append(kind.from_dict(item, f"{key}[{i}]"))
+        except RecordError as exc:
+            problems.append(exc)
     return tuple(sorted(items, key=lambda item: item.at))
+
+
+def _customer_id(data: dict[str, Any]) -> str:
+    ident = _str(data, "id", "id")
+    if not _ID.match(ident):
+        raise RecordError("id", "must be 1-64 letters, digits or _.:- characters")
+    return ident
+
+
+def _customer_name(data: dict[str, Any]) -> str:
+    name = _str(data, "name", "name").strip()
+    if not name:
+        raise RecordError("name", "must not be empty")
+    return name
+
+
+def _phone(raw: Any, where: str, region: str) -> str:
+    if not isinstance(raw, str):
+        raise RecordError(where, f"expected a string, got {_kind(raw)}")
+    try:
+        return normalise_phone(raw, region)
+    except PhoneError as exc:
+        raise RecordError(where, str(exc)) from None
+
+
+def _email(data: dict[str, Any]) -> str:
+    email = _str(data, "email", "email", required=False).strip().lower()
+    if email and not _EMAIL.match(email):
+        raise RecordError("email", f"not an email address: {email!r}")
+    return email
 
 
 def local_day_start(now: datetime, timezone: Any, days_back: int = 0) -> datetime:

@@ -101,7 +101,34 @@ def test_every_bad_line_is_listed_not_just_the_first(store: ContextStore):
     data = jsonl(b"nope", record(), b"", b"{}", record(id="cus_9", name=5))
     with pytest.raises(ImportRejected) as caught:
         import_customers(store, io.BytesIO(data), source="f")
-    assert [p.line for p in caught.value.problems] == [1, 4, 5]
+    assert [p.line for p in caught.value.problems] == [1, 4, 4, 5]  # {}: no id, no name
+
+
+def test_every_problem_of_every_line_is_listed_and_nothing_is_written(store: ContextStore):
+    import_customers(store, io.BytesIO(good_file()))
+    before = snapshot(store)
+    many = record(
+        id="cus_3001", phones=["12", "+15550102002"], email="not an email", colour="red",
+        contacts=[{"at": "yesterday", "channel": "voice", "outcome": "handoff"},
+                  {"at": "2026-11-20T10:00:00Z", "channel": "fax", "outcome": "handoff"}],
+    )  # fmt: skip
+    taken = record(id="cus_3003", email="lee@example.com")  # cus_2001's phone
+    lines = jsonl(record(id="cus_3002", name=""), many, taken)
+    with pytest.raises(ImportRejected) as caught:
+        import_customers(store, io.BytesIO(lines), source="f")
+    assert [line.split(": ")[0:2] for line in caught.value.lines()] == [
+        ["f:1", "name"],
+        ["f:2", "colour"],
+        ["f:2", "phones[0]"],
+        ["f:2", "email"],
+        ["f:2", "contacts[0].at"],
+        ["f:2", "contacts[1].channel"],
+        ["f:3", "phone"],
+    ]
+    assert (
+        caught.value.lines()[-1] == "f:3: phone: +15550102001 already belongs to customer cus_2001"
+    )
+    assert snapshot(store) == before
 
 
 def test_a_phone_owned_by_a_customer_outside_the_file_is_a_conflict(store: ContextStore):
