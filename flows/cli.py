@@ -61,23 +61,30 @@ def test_flows(path: Path | None, flows_path: Path | None) -> None:
     files = scenario_files(path or library_dir())
     if not files:
         raise click.ClickException(f"no scenario files at {path or library_dir()}")
-    passed = failed = 0
-    loaded: dict[Path, dict[str, Flow]] = {}
+    passed = failed = unreadable = 0
+    loaded: dict[Path, dict[str, Flow] | None] = {}  # None: the flows there do not load
     for file in files:
         try:
             scenarios = read_scenarios(file, display_path(file))
-            where = flows_path or flows_beside(file)
-            if where not in loaded:
-                flows, problems = check_path(where)
-                if problems:
-                    raise FlowError(problems)
-                loaded[where] = flows
         except FlowError as exc:
             _problems(exc.problems)
-            failed += 1
+            unreadable += 1
+            continue
+        where = flows_path or flows_beside(file)
+        if where not in loaded:
+            flows, problems = check_path(where)
+            _problems(problems)  # once for every scenario file that walks these flows
+            loaded[where] = None if problems else flows
+        found = loaded[where]
+        if found is None:
+            click.echo(
+                f"FAIL  {len(scenarios)} scenario(s) of {display_path(file)}:"
+                f" the flows at {display_path(where)} do not load"
+            )
+            failed += len(scenarios)
             continue
         for scenario in scenarios:
-            flow = loaded[where].get(scenario.flow)
+            flow = found.get(scenario.flow)
             if flow is None:
                 click.echo(f"FAIL  {scenario.name}")
                 missing = f"no flow named '{scenario.flow}' in {where}"
@@ -90,8 +97,11 @@ def test_flows(path: Path | None, flows_path: Path | None) -> None:
                 click.echo(f"      {scenario.file}:{scenario.line}: {failure}")
             passed += outcome.passed
             failed += not outcome.passed
-    click.echo(f"{passed} passed, {failed} failed", err=True)
-    if failed:
+    summary = f"{passed} passed, {failed} failed of {passed + failed} scenarios"
+    if unreadable:
+        summary += f"; {unreadable} scenario file(s) do not load"
+    click.echo(summary, err=True)
+    if failed or unreadable:
         raise SystemExit(1)
 
 

@@ -12,6 +12,7 @@ from support.flow_builders import TINY, line_no
 from presszero.flows.cli import check, commands
 from presszero.flows.cli import test_flows as run_scenarios
 from presszero.flows.language.files import library_dir
+from presszero.flows.scenarios import read_scenarios
 
 PASSING = """\
 flow: tiny
@@ -92,6 +93,32 @@ def test_test_flows_runs_every_shipped_scenario_and_passes():
     assert len(lines) >= 25
     assert all(line.startswith("pass  ") for line in lines)
     assert "pass  a VIP goes to a person first" in lines
+    shipped = shipped_scenario_count(library_dir())
+    assert len(lines) == shipped
+    assert result.stderr == f"{shipped} passed, 0 failed of {shipped} scenarios\n"
+
+
+def shipped_scenario_count(library: Path) -> int:
+    """Return how many scenarios the scenario files under `library` hold, read one by one."""
+    files = sorted((library / "scenarios").glob("*.yaml"))
+    assert len(files) >= 2  # the broken-flow test below needs several files to count
+    return sum(len(read_scenarios(f)) for f in files)
+
+
+def test_scenarios_of_a_flow_that_does_not_load_all_fail_and_its_problems_show_once(
+    tmp_path: Path,
+):
+    library = tmp_path / "library"
+    shutil.copytree(library_dir(), library)
+    flow = library / "support.yaml"
+    broken = flow.read_text().replace("  max_no_match: 2 ", "  max_no_match: 5 ", 1)
+    flow.write_text(broken)
+    result = CliRunner().invoke(run_scenarios, [str(library)])
+    assert result.exit_code == 1
+    problem = f"support.yaml:{line_no(broken, 'max_no_match: 5')}: escape: max_no_match is 5"
+    assert sum(problem in line for line in result.stdout.splitlines()) == 1, result.stdout
+    shipped = shipped_scenario_count(library)
+    assert result.stderr == f"0 passed, {shipped} failed of {shipped} scenarios\n"
 
 
 def _project(tmp_path: Path, scenarios: str) -> Path:
@@ -119,6 +146,7 @@ def test_a_failing_scenario_says_what_went_wrong_and_exits_1(tmp_path: Path):
         f"      {where}: never heard 'welcome'",
         f"      {where}: queue was 'support', expected 'billing'",
     ]
+    assert result.stderr == "0 passed, 1 failed of 1 scenarios\n"
 
 
 def test_a_broken_scenario_file_is_reported_with_its_line(tmp_path: Path):
