@@ -105,10 +105,11 @@ def server_url(url: str) -> str:
 def one_line_answer(status: int, body: str) -> str:
     """Return how a server answered, in one line: its status, and its words if they are few."""
     words = body.strip()
-    if words.startswith("<") or "\n" in words or len(words) > 120:
-        kind = "a web page" if words.startswith("<") else "a long answer"
-        return f"{status} with {kind}: is that presszero's address?"
-    return f"{status}: {words}" if words else str(status)
+    if words and not words.startswith("<") and "\n" not in words and len(words) <= 120:
+        return f"{status}: {words}"
+    what = "a web page" if words.startswith("<") else "a long answer" if words else "nothing"
+    hint = ": is that presszero's address?" if status == 404 else ""
+    return f"{status} with {what}{hint}"
 
 
 def ensure_port_free(host: str, port: int) -> None:
