@@ -53,7 +53,8 @@ def serve(host: str, port: int, workers: int, demo: bool, dev: bool) -> None:
 
     config = settings()
     # A taken port or a broken flow stops here, before the data dir or Redis is touched.
-    ensure_port_free(host, port)
+    if os.environ.get("WERKZEUG_RUN_MAIN") != "true":  # --dev's child: its parent holds the port
+        ensure_port_free(host, port)
     try:
         FlowSet.from_config(config)
     except ConfigError as exc:

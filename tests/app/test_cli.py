@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -14,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 from freezegun import freeze_time
 from support.builders import record
-from support.live import served
+from support.live import served, wait_until_up
 from support.servers import always_open
 
 from presszero.cli import main
@@ -150,6 +151,24 @@ def test_serve_demo_answers_calls_on_redis_that_other_commands_share(tmp_path: P
         assert "[/agent] Talk to a person" in chatted.stdout
         assert "no one is free" in chatted.stdout  # no agent is signed in
     assert not Path(f"/proc/{redis_pid}").exists()
+
+
+def test_serve_dev_comes_up_behind_its_reloader(tmp_path: Path, redis_url: str):
+    # The reloader's parent holds the port; the child it starts must not find it taken.
+    env = {**os.environ, "REDIS_URL": redis_url, "PRESSZERO_DATA_DIR": str(tmp_path / "data")}
+    port = free_port()
+    log = tmp_path / "dev.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [PRESSZERO, "serve", "--dev", "--port", str(port)], env=env, cwd=tmp_path,
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", process, log)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)  # the reloader and the server it started
+        process.wait(30)
+    assert "is taken" not in log.read_text()
 
 
 AGENT_PASSWORD = "a long enough password\n"
