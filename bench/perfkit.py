@@ -206,6 +206,7 @@ def write_config(bench: Any, work: Path, redis_url: str) -> Path:
         "PRESSZERO_FLOWS": str(always_open(work)),
         "PRESSZERO_CHAT_SECRET": bench.chat_secret,
         "PRESSZERO_CHAT_LIMITS": "1000000/60,1000000/60",
+        "PRESSZERO_CHAT_API_KEYS": CHAT_KEY,
         "SECRET_KEY": "bench-" + bench.token,
     }
     path = work / "config.json"
@@ -300,9 +301,15 @@ def form_post(host: str, path: str, params: dict[str, str], token: str) -> bytes
     return (head + body).encode()
 
 
+# The requests are made before any answer is read, so the chat cannot carry the token its
+# first answer gives: it speaks as a server-side client, with a key.
+CHAT_KEY = "bench-chat-api-key-0123456789"
+
+
 def json_post(host: str, path: str, body: dict[str, Any]) -> bytes:
     data = json.dumps(body)
     head = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+            f"Authorization: Bearer {CHAT_KEY}\r\n"
             f"Content-Length: {len(data)}\r\n\r\n")  # fmt: skip
     return (head + data).encode()
 

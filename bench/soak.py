@@ -175,13 +175,23 @@ def call_loop(base: str, origin: float, stop: threading.Event, out: Worker) -> N
 def chat_loop(base: str, origin: float, stop: threading.Event, out: Worker) -> None:
     session, rng = MeteredSession(out.replies, origin), random.Random()
     while not stop.is_set():
-        sender = "soak-" + secrets.token_hex(8)
-        with contextlib.suppress(requests.RequestException):
+        sender, token = "soak-" + secrets.token_hex(8), ""
+        with contextlib.suppress(requests.RequestException, ValueError):
             for message in rng.choice(CHAT_SCRIPTS):
-                body = {"sender": sender, "message": message}
-                session.post(f"{base}/webhooks/rest/webhook", json=body)
-            session.get(f"{base}/chat/poll", params={"sender": sender, "after": -1})
+                body = {"sender": sender, "message": message,
+                        "metadata": {"conversation_token": token}}  # fmt: skip
+                reply = session.post(f"{base}/webhooks/rest/webhook", json=body)
+                token = token or conversation_token(reply)
+            session.get(f"{base}/chat/poll", params={"sender": sender, "after": -1},
+                        headers={"X-Presszero-Conversation": token})  # fmt: skip
         out.chats += 1
+
+
+def conversation_token(reply: requests.Response) -> str:
+    """Return the conversation token a first answer carries ('' for an error or a fail-safe)."""
+    if reply.status_code != 200:
+        return ""
+    return next((m["custom"]["conversation_token"] for m in reply.json() if "custom" in m), "")
 
 
 def flows_for(folder: Path, seconds: float) -> tuple[Path | None, str]:
@@ -212,6 +222,7 @@ def start_server(
         "TWILIO_AUTH_TOKEN": TOKEN,
         "PRESSZERO_DATA_DIR": str(folder / "app"),
         "PRESSZERO_CHAT_LIMITS": "30/60,1000000/60",  # every visitor comes from 127.0.0.1
+        "PRESSZERO_CHAT_POLL_LIMITS": "120/60,1000000/60",
     }
     if flows:
         env["PRESSZERO_FLOWS"] = str(flows)

@@ -84,8 +84,11 @@ def chat(client: FlaskClient) -> Callable[[int], None]:
     def talk(i: int) -> None:
         sender = f"web-turn-cpu-{i:07d}"
         first = {"sender": sender, "message": "hi", "metadata": {"identity": identity}}
-        assert client.post("/webhooks/rest/webhook", json=first).status_code == 200
-        reply = client.post("/webhooks/rest/webhook", json={"sender": sender, "message": "1"})
+        opened = client.post("/webhooks/rest/webhook", json=first)
+        assert opened.status_code == 200
+        token = opened.get_json()[-1]["custom"]["conversation_token"]
+        answer = {"sender": sender, "message": "1", "metadata": {"conversation_token": token}}
+        reply = client.post("/webhooks/rest/webhook", json=answer)
         assert reply.status_code == 200, reply.data
         assert BILLING in reply.data.lower(), reply.data
 

@@ -3,13 +3,16 @@
 `POST /webhooks/rest/webhook` speaks Rasa's REST channel contract:
 `{"sender", "message", "metadata"?}` in, a JSON list of `{"recipient_id", "text",
 "buttons"?}` out. After a handoff the list is empty (a person answers), and the person's
-replies arrive through `GET /chat/poll?sender=…&after=N`.
+replies arrive through `GET /chat/poll?sender=…&after=N`. Who may read and continue a
+conversation is `access.py`'s to say (its token, or a server-side client's key); which
+websites may call all this from a browser is `cors.py`'s.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -26,7 +29,10 @@ from werkzeug.exceptions import HTTPException
 
 from presszero.context.connect import REDIS_ERRORS
 from presszero.context.demo import DEMO_IDS
+from presszero.context.limits import RateLimiter
 
+from . import cors
+from .access import TOKEN_FIELD, ConversationAccess, Credentials, Refused
 from .identity import make_token
 from .service import PERSON_BUTTON, ChatInputError, ChatService, TooManyMessages, check_message
 
@@ -37,6 +43,8 @@ bp = Blueprint(
     template_folder="templates",
 )  # fmt: skip
 
+cors.init_app(bp)
+
 MAX_BODY = 16 * 1024
 
 
@@ -44,13 +52,21 @@ def chat() -> ChatService:
     return current_app.extensions["presszero.chat"]
 
 
+def access() -> ConversationAccess:
+    return current_app.extensions["presszero.chat_access"]
+
+
+def polls() -> RateLimiter:
+    return current_app.extensions["presszero.chat_polls"]
+
+
 def error(status: int, message: str) -> Any:
     return jsonify(error=_ERRORS.get(status, "error"), message=message), status
 
 
-_ERRORS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed",
-           413: "too_large", 415: "unsupported_media_type", 429: "too_many_requests",
-           503: "unavailable"}  # fmt: skip
+_ERRORS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+           405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type",
+           429: "too_many_requests", 503: "unavailable"}  # fmt: skip
 
 
 @bp.errorhandler(ChatInputError)
@@ -82,18 +98,42 @@ def webhook() -> Any:
     except (ValueError, RecursionError):  # RecursionError: thousands of nested brackets
         return error(400, "the body is not valid JSON")
     sender, message, metadata = check_message(body)
+    given = Credentials.read(request.headers, request.args, metadata)
+    issued: list[str] = []
+
+    def admit(pipe: Any) -> Callable[[list[Any]], None]:
+        verdict = access().queue_message(pipe, sender, given)
+        return lambda replies: issued.append(verdict(replies))
+
     try:
-        replies = chat().receive(sender, message, metadata, request.remote_addr or "unknown")
+        replies = chat().receive(sender, message, metadata, remote_address(), admit=admit)
+    except Refused as exc:
+        return error(exc.status, str(exc))
     except TooManyMessages as exc:
-        reply = error(429, str(exc))
-        return reply[0], 429, {"Retry-After": str(exc.seconds)}
+        if any(issued):  # its first message was not taken: the sender is free again
+            access().release(sender)
+        return too_many(exc)
     except redis.ConnectionError as exc:  # an outage: one line, not a traceback per message
         log.warning("chat turn failed, Redis unavailable (%s); offering a person", exc)
-        return answer([fallback_reply(sender)])
+        return answer([fallback_reply(sender), *token_message(sender, issued)])
     except Exception:  # a bug: the visitor still gets a way to a person
         log.exception("chat turn failed; telling the visitor how to reach a person")
-        return answer([fallback_reply(sender)])
-    return answer([r.to_rasa(sender) for r in replies])
+        return answer([fallback_reply(sender), *token_message(sender, issued)])
+    return answer([*(r.to_rasa(sender) for r in replies), *token_message(sender, issued)])
+
+
+def token_message(sender: str, issued: list[str]) -> list[dict[str, Any]]:
+    """Return the message that hands a new conversation its token (Rasa's `custom` payload)."""
+    return [{"recipient_id": sender, "custom": {TOKEN_FIELD: t}} for t in issued if t]
+
+
+def remote_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+def too_many(exc: TooManyMessages) -> Any:
+    reply = error(429, str(exc))
+    return reply[0], 429, {"Retry-After": str(exc.seconds)}
 
 
 def answer(messages: list[dict[str, Any]]) -> Any:
@@ -148,7 +188,18 @@ def poll() -> Any:
         return error(400, "after must be a whole number")
     service = chat()
     try:
+        given = Credentials.read(request.headers, request.args, {})
+        pipe = service.redis.pipeline(transaction=False)
+        counted = polls().queue(pipe, sender, remote_address())
+        check = access().queue_reading(pipe, sender, given)
+        replies = pipe.execute()
+        wait = counted(replies)
+        if wait:
+            return too_many(TooManyMessages(wait, "polls"))
+        check(replies)
         return jsonify(messages=service.transcript(sender, after), **service.status(sender))
+    except Refused as exc:
+        return error(exc.status, str(exc))
     except REDIS_ERRORS:  # keep the widget polling: the person may still be there
         return jsonify(messages=[], status="unavailable", queue_position=None, agent=None)
 

@@ -14,6 +14,7 @@ from presszero.context.clock import SystemClock
 from presszero.runtime import one_line_answer, server_url, settings
 from presszero.secrets_file import setting_or_data_secret
 
+from .access import TOKEN_FIELD, TOKEN_HEADER
 from .identity import make_token
 
 
@@ -23,7 +24,7 @@ from .identity import make_token
 def chat(url: str, who: str) -> None:
     """Chat with a running server in the terminal, as a website visitor would."""
     url = server_url(url)
-    metadata = {}
+    metadata: dict[str, str] = {}
     if who:
         secret = setting_or_data_secret(settings(), "PRESSZERO_CHAT_SECRET", "chat-identity-secret")
         metadata["identity"] = make_token(secret, who, SystemClock().now())
@@ -44,6 +45,11 @@ def chat(url: str, who: str) -> None:
             said = one_line_answer(reply.status_code, reply.text)
             raise click.ClickException(f"{url}/webhooks/rest/webhook answered {said}")
         for m in reply.json():
+            if "custom" in m:  # the conversation's token: carried from now on
+                token = m["custom"].get(TOKEN_FIELD) or ""
+                metadata[TOKEN_FIELD] = token
+                http.headers[TOKEN_HEADER] = token
+                continue
             click.echo(f"bot: {m['text']}")
             if m.get("buttons"):
                 click.echo(

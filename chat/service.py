@@ -31,7 +31,7 @@ from presszero.flows.engine.actions import (
 from presszero.flows.engine.messages import LEAVE_MESSAGE, masked_email
 from presszero.flows.language.model import Flow
 from presszero.flows.render.chat import FIXED_TITLES, PERSON_BUTTON, Line, shown
-from presszero.turns import Rendered, TurnInput, Turns
+from presszero.turns import AlsoRead, Rendered, TurnInput, Turns
 
 from .identity import verify_token
 
@@ -54,8 +54,8 @@ class ChatInputError(ValueError):
 class TooManyMessages(RuntimeError):
     """The sender or their address is over its rate limit (the edge answers 429)."""
 
-    def __init__(self, seconds: int) -> None:
-        super().__init__(f"too many messages; try again in {seconds} seconds")
+    def __init__(self, seconds: int, what: str = "messages") -> None:
+        super().__init__(f"too many {what}; try again in {seconds} seconds")
         self.seconds = seconds
 
 
@@ -97,12 +97,19 @@ class ChatService:
     # -- the visitor ----------------------------------------------------------------------
 
     def receive(
-        self, sender: str, message: str, metadata: Mapping[str, Any], address: str = "unknown"
+        self,
+        sender: str,
+        message: str,
+        metadata: Mapping[str, Any],
+        address: str = "unknown",
+        *,
+        admit: AlsoRead | None = None,
     ) -> list[Reply]:
         """Take one visitor message; return what the bot says (nothing once a person has it).
 
         Raise TooManyMessages, having changed nothing but the counts, when the sender or the
-        address (the visitor's IP) is over its rate limit.
+        address (the visitor's IP) is over its rate limit. `admit` queues its own reads in the
+        same round trip and raises to refuse the message (a wrong conversation token).
         """
         text = " ".join(message.split())
         subject = verify_token(self.identity_secret, metadata.get("identity"), self.clock.now())
@@ -118,9 +125,12 @@ class ChatService:
         )  # fmt: skip
 
         def limits(pipe: Any) -> Any:
+            admitted = admit(pipe) if admit is not None else None
             verdict = self.limiter.queue(pipe, sender, address)
 
             def check(replies: list[Any]) -> None:
+                if admitted is not None:
+                    admitted(replies)
                 wait = verdict(replies)
                 if wait:
                     raise TooManyMessages(wait)

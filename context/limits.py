@@ -30,7 +30,7 @@ def parse_limits(text: str) -> tuple[Limit, Limit]:
 
 
 class RateLimiter:
-    """Per-sender and per-address limits on chat messages."""
+    """Per-sender and per-address limits on chat messages (or, with its own prefix, polls)."""
 
     def __init__(
         self,

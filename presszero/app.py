@@ -15,9 +15,12 @@ from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from presszero import logmask, metrics
+from presszero.chat.access import ConversationAccess
 from presszero.chat.answers import Answers, Delivery, Mailer
 from presszero.chat.blueprint import bp as chat_bp
+from presszero.chat.cors import OriginError, Origins
 from presszero.chat.rasa_api import RasaServer
+from presszero.chat.service import CHANNEL as CHAT
 from presszero.chat.service import ChatService
 from presszero.consoles.inbox import bp as inbox_bp
 from presszero.consoles.leads import bp as leads_bp
@@ -31,7 +34,7 @@ from presszero.context.embedded import running_url
 from presszero.context.handoffs import HandoffStore
 from presszero.context.limits import RateLimiter, parse_limits
 from presszero.context.spool import Spool
-from presszero.context.store import ContextStore
+from presszero.context.store import PREFIX, ContextStore
 from presszero.flows.language.yamlsrc import FlowError
 from presszero.guard.api import bp as automation_bp
 from presszero.guard.files import guard_path
@@ -202,16 +205,13 @@ def init_channels(app: Flask, clock: Clock) -> None:
     identity_secret = setting_or_data_secret(
         app.config, "PRESSZERO_CHAT_SECRET", "chat-identity-secret"
     )
-    try:
-        per_sender, per_address = parse_limits(app.config["PRESSZERO_CHAT_LIMITS"])
-    except ValueError as exc:
-        raise ConfigError(f"PRESSZERO_CHAT_LIMITS: {exc}") from None
-    limiter = RateLimiter(store.redis, per_sender=per_sender, per_address=per_address)
+    limiter = rate_limiter(app.config, "PRESSZERO_CHAT_LIMITS", store.redis, PREFIX)
     wait = str(app.config["PRESSZERO_CHAT_MAX_WAIT"]).strip()
     if not wait.isdigit():
         raise ConfigError(f"PRESSZERO_CHAT_MAX_WAIT must be whole seconds, got {wait!r}")
     chat = ChatService(turns, identity_secret, limiter, max_wait=int(wait))
     app.extensions["presszero.chat"] = chat
+    init_chat_access(app, store, conversations)
     app.extensions["presszero.rasa"] = RasaServer.from_config(app.config)
     delivery = Delivery(
         Mailer.from_settings(app.config),
@@ -224,6 +224,34 @@ def init_channels(app: Flask, clock: Clock) -> None:
     except FlowError as exc:
         raise ConfigError(f"PRESSZERO_GUARD_RULES: the rules do not load:\n{exc}") from None
     app.extensions["presszero.guard"] = OutboundGuard(store, handoffs, rules, clock)
+
+
+def rate_limiter(config: Mapping[str, Any], name: str, client: Any, prefix: str) -> RateLimiter:
+    """Return the limiter the setting `name` ("30/60,600/60") describes, keys under `prefix`."""
+    try:
+        per_sender, per_address = parse_limits(config[name])
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+    return RateLimiter(client, per_sender=per_sender, per_address=per_address, prefix=prefix)
+
+
+def init_chat_access(app: Flask, store: ContextStore, conversations: ConversationStore) -> None:
+    """Hang off the app who may call the chat: origins, tokens and keys, the poll's limits."""
+    try:
+        app.extensions["presszero.chat_origins"] = Origins.parse(
+            app.config["PRESSZERO_CHAT_ORIGINS"]
+        )
+        keys = ConversationAccess.parse_keys(app.config["PRESSZERO_CHAT_API_KEYS"])
+    except OriginError as exc:
+        raise ConfigError(f"PRESSZERO_CHAT_ORIGINS: {exc}") from None
+    except ValueError as exc:
+        raise ConfigError(f"PRESSZERO_CHAT_API_KEYS: {exc}") from None
+    app.extensions["presszero.chat_access"] = ConversationAccess(
+        store.redis, keys, lambda sender: conversations.key(CHAT, sender)
+    )
+    app.extensions["presszero.chat_polls"] = rate_limiter(
+        app.config, "PRESSZERO_CHAT_POLL_LIMITS", store.redis, f"{PREFIX}:poll"
+    )
 
 
 def _behind_tls(config: Mapping[str, Any]) -> bool:

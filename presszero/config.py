@@ -28,6 +28,9 @@ DEFAULTS: dict[str, Any] = {
     "TWILIO_API_SECRET": "",  # the API key's secret
     "PRESSZERO_TWILIO_API_URL": "https://api.twilio.com",  # where every REST request goes
     "PRESSZERO_CHAT_LIMITS": "30/60,600/60",  # messages per seconds: per sender, per address
+    "PRESSZERO_CHAT_POLL_LIMITS": "120/60,2400/60",  # polls per seconds: per sender, per address
+    "PRESSZERO_CHAT_ORIGINS": "",  # origins whose pages may embed the widget (comma-separated)
+    "PRESSZERO_CHAT_API_KEYS": "",  # keys of server-side chat clients (comma-separated)
     "PRESSZERO_SUPPORT_PHONE": "",  # the number chat visitors are told to call when chat fails
     "PRESSZERO_CHAT_MAX_WAIT": "180",  # seconds a chat waits before leaving a message is offered
     "PRESSZERO_SMTP_HOST": "",  # the mail server answers to chat messages go through

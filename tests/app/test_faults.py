@@ -63,8 +63,11 @@ def test_chat_and_health_say_so_while_redis_is_down_and_recover_without_a_restar
     server = own_redis()
     app = make_app(REDIS_URL=server.url, PRESSZERO_SUPPORT_PHONE="+1 555 010 9000")
     client = app.test_client()
-    body = {"sender": "web-visitor-faults", "message": "hi"}
-    assert client.post("/webhooks/rest/webhook", json=body).status_code == 200
+    body: dict[str, Any] = {"sender": "web-visitor-faults", "message": "hi"}
+    first = client.post("/webhooks/rest/webhook", json=body)
+    assert first.status_code == 200
+    token = first.get_json()[-1]["custom"]["conversation_token"]
+    body["metadata"] = {"conversation_token": token}
     server.kill()
     assert client.get("/healthz").status_code == 503
     reply = client.post("/webhooks/rest/webhook", json={**body, "message": "agent"})
@@ -72,13 +75,17 @@ def test_chat_and_health_say_so_while_redis_is_down_and_recover_without_a_restar
     [message] = reply.get_json()
     assert "call us on +1 555 010 9000" in message["text"]
     assert {"title": "Talk to a person", "payload": "/agent"} in message["buttons"]
-    polled = client.get("/chat/poll?sender=web-visitor-faults")
+    polled = client.get(
+        "/chat/poll?sender=web-visitor-faults", headers={"X-Presszero-Conversation": token}
+    )
     assert polled.status_code == 200  # the widget keeps polling through the outage
     assert polled.get_json()["status"] == "unavailable"
     own_redis()  # back, on the same port, from the same append-only file
     assert client.get("/healthz").status_code == 200
     assert reaches_a_person(Call(client).start()) is False  # a normal call again: a menu
-    again = client.post("/webhooks/rest/webhook", json={**body, "sender": "web-visitor-after"})
+    again = client.post(
+        "/webhooks/rest/webhook", json={"sender": "web-visitor-after", "message": "hi"}
+    )
     assert "Thanks for getting in touch" in again.get_json()[0]["text"]
 
 

@@ -159,15 +159,19 @@ def test_a_sender_who_floods_the_chat_is_slowed_with_a_429(app: Any):
     visitor = Visitor(app, sender="web-visitor-flood")
     for _ in range(30):
         visitor.send("hello")
-    poll = f"/chat/poll?sender={visitor.sender}"
-    before = visitor.client.get(poll).get_json()
+    before = visitor.poll()
     reply = visitor.client.post(
-        "/webhooks/rest/webhook", json={"sender": visitor.sender, "message": "agent"}
+        "/webhooks/rest/webhook",
+        json={
+            "sender": visitor.sender,
+            "message": "agent",
+            "metadata": {"conversation_token": visitor.token},
+        },
     )
     assert reply.status_code == 429
     assert reply.get_json()["error"] == "too_many_requests"
     assert 0 < int(reply.headers["Retry-After"]) <= 60
-    assert visitor.client.get(poll).get_json() == before  # refused: the chat is as it was
+    assert visitor.poll() == before  # refused: the chat is as it was
     other = Visitor(app, sender="web-visitor-other")
     assert other.send("hello")  # the limit is per sender
 

@@ -37,6 +37,7 @@ from presszero.context.store import ContextStore
 OPEN = "2026-11-23T15:00:00Z"  # Monday 10:00 in New York: people are at work
 OPEN_AT = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 KEY = "automation-key-for-fuzzing"
+CHAT_KEY = "chat-api-key-for-fuzzing"
 PASSWORD = "correct horse battery"
 WEBHOOK = "/webhooks/rest/webhook"
 OPENAPI = Path(__file__).resolve().parents[2] / "chat" / "openapi.yaml"
@@ -132,6 +133,7 @@ raw_bodies = st.one_of(
     ),
 )
 
+SERVER = {"Authorization": f"Bearer {CHAT_KEY}"}  # a server-side client: reads any sender
 _numbers = itertools.count(1)
 
 
@@ -147,7 +149,11 @@ def app(make_app: Any, store: ContextStore) -> Any:
     with freeze_time(OPEN):
         load_demo(store)
     AgentStore(store.redis).add("alex", PASSWORD)
-    return make_app(PRESSZERO_CLOCK=FixedClock(OPEN_AT), PRESSZERO_AUTOMATION_KEY=KEY)
+    return make_app(
+        PRESSZERO_CLOCK=FixedClock(OPEN_AT),
+        PRESSZERO_AUTOMATION_KEY=KEY,
+        PRESSZERO_CHAT_API_KEYS=CHAT_KEY,
+    )
 
 
 @pytest.fixture
@@ -178,7 +184,13 @@ def json_answer(reply: Any) -> Any:
     data = json.loads(reply.get_data(as_text=True))
     if reply.status_code == 200:
         assert isinstance(data, list)
-        for message in data:
+        tokens = [m for m in data if "custom" in m]  # a new conversation's token, once, last
+        assert tokens in ([], data[-1:]), data
+        for message in tokens:
+            assert set(message) == {"recipient_id", "custom"}
+            assert set(message["custom"]) == {"conversation_token"}
+            assert len(message["custom"]["conversation_token"]) >= 32
+        for message in data[: len(data) - len(tokens)]:
             assert set(message) <= {"recipient_id", "text", "buttons"}
             assert isinstance(message["recipient_id"], str)
             assert isinstance(message["text"], str)
@@ -213,7 +225,7 @@ def test_any_json_body_gets_bot_messages_or_a_json_error(client: Any, body: Any)
     data = json_answer(reply)
     if is_valid_rasa_body(body):
         assert reply.status_code == 200, data
-        assert data, "a new conversation always gets at least one bot message"
+        assert data[:-1], "a new conversation always gets at least one bot message and a token"
         assert {m["recipient_id"] for m in data} == {sender}
 
 
@@ -260,7 +272,7 @@ def test_an_identity_token_with_non_ascii_characters_is_ignored_not_an_error(
 ):
     sender, _ = fresh()
     body = {"sender": sender, "message": "hi", "metadata": {"identity": token}}
-    said = " ".join(m["text"] for m in json_answer(client.post(WEBHOOK, json=body)))
+    said = " ".join(m.get("text", "") for m in json_answer(client.post(WEBHOOK, json=body)))
     assert "Thanks for getting in touch" in said
     assert "having trouble" not in said
 
@@ -278,7 +290,11 @@ def test_an_identity_token_with_non_ascii_characters_is_ignored_not_an_error(
     ),
 )
 def test_any_poll_gets_a_transcript_or_a_json_error(client: Any, sender: str, after: str):
-    reply = client.get("/chat/poll", query_string={"sender": sender, "after": after})
+    query = {"sender": sender, "after": after}
+    unknown = client.get("/chat/poll", query_string=query, environ_base=fresh()[1])
+    assert unknown.status_code in (400, 401), unknown.get_data(as_text=True)
+    assert set(unknown.get_json()) == {"error", "message"}
+    reply = client.get("/chat/poll", query_string=query, headers=SERVER, environ_base=fresh()[1])
     assert reply.status_code in (200, 400), reply.get_data(as_text=True)
     assert reply.mimetype == "application/json"
     data = reply.get_json()
@@ -295,7 +311,7 @@ def test_a_poll_after_an_id_past_any_transcript_is_answered_not_reported_as_an_o
 ):
     for after in [str(2**63 - 1), str(2**64), "9" * 40]:
         query = {"sender": "web-visitor-0001", "after": after}
-        reply = client.get("/chat/poll", query_string=query)
+        reply = client.get("/chat/poll", query_string=query, headers=SERVER)
         assert reply.status_code in (200, 400), after
         assert reply.get_json().get("status") != "unavailable", after
 
@@ -422,11 +438,13 @@ def test_what_a_visitor_typed_reaches_the_inbox_as_text_never_as_markup(app: Any
     agent = signed_in(app)
     AgentStore(app.extensions["presszero.store"].redis).seen("alex", OPEN_AT)
     sender, address = fresh()
-    visitor = app.test_client()
+    visitor, token = app.test_client(), ""
     for message in ["hi", "agent", *said]:
-        reply = visitor.post(WEBHOOK, json={"sender": sender, "message": message},
-                             environ_base=address)  # fmt: skip
-        assert reply.status_code == 200
+        body = {"sender": sender, "message": message,
+                "metadata": {"conversation_token": token}}  # fmt: skip
+        reply = visitor.post(WEBHOOK, json=body, environ_base=address)
+        assert reply.status_code == 200, reply.get_data(as_text=True)
+        token = token or reply.get_json()[-1]["custom"]["conversation_token"]
     page = agent.get(f"/agent/conversations/chat:{sender}")
     assert page.status_code == 200
     transcript = Transcript()

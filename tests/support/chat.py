@@ -21,29 +21,39 @@ class Visitor:
         self.client = app.test_client()
         self.sender = sender
         self.identity = identity
+        self.token = ""  # the conversation token its first answer gave it
 
     def send(self, message: str) -> list[dict[str, Any]]:
+        """Send a message as the widget does (with the conversation's token once it has one);
+        return the bot's messages, the token's own message taken out."""
+        metadata = {"identity": self.identity}
+        if self.token:
+            metadata["conversation_token"] = self.token
         reply = self.client.post(
             "/webhooks/rest/webhook",
-            json={
-                "sender": self.sender,
-                "message": message,
-                "metadata": {"identity": self.identity},
-            },
+            json={"sender": self.sender, "message": message, "metadata": metadata},
         )
         assert reply.status_code == 200, reply.get_data(as_text=True)
-        messages = reply.get_json()
-        for m in messages:
+        messages = []
+        for m in reply.get_json():
             assert m["recipient_id"] == self.sender
+            if "custom" in m:
+                assert not self.token, "a conversation got a second token"
+                self.token = m["custom"]["conversation_token"]
+                continue
             assert not LEAKS.search(m["text"]), f"placeholder leaked: {m['text']!r}"
+            messages.append(m)
         return messages
 
     def texts(self, message: str) -> str:
         return " ".join(m["text"] for m in self.send(message))
 
     def poll(self, after: int = -1) -> dict[str, Any]:
-        reply = self.client.get(f"/chat/poll?sender={self.sender}&after={after}")
-        assert reply.status_code == 200
+        reply = self.client.get(
+            f"/chat/poll?sender={self.sender}&after={after}",
+            headers={"X-Presszero-Conversation": self.token},
+        )
+        assert reply.status_code == 200, reply.get_data(as_text=True)
         return reply.get_json()
 
 
