@@ -3,6 +3,10 @@
  *   <script src="https://support.example.com/chat/widget.js"
  *           data-identity="TOKEN-YOUR-SITE-SIGNED" defer></script>
  *
+ * It talks to the server its own src names (list the site in PRESSZERO_CHAT_ORIGINS), shows
+ * a launcher button, and keeps the conversation (its sender id and conversation token) in
+ * the site's localStorage, so it goes on across the site's pages and visits; agent replies
+ * that came while it was closed are counted on the launcher.
  * Everything a person or the bot says is set as text (textContent), never as HTML.
  */
 (function () {
@@ -12,15 +16,29 @@
     (script ? new URL(script.src, location.href).origin : "");
   var identity = (script && script.getAttribute("data-identity")) || "";
   var inline = script && script.getAttribute("data-inline") === "true";
-  var storeKey = "presszero.sender";
-  var sender = sessionStorage.getItem(storeKey);
-  if (!sender) {
-    sender = "web-" + (crypto.randomUUID ? crypto.randomUUID() :
-      String(Math.random()).slice(2) + String(Date.now()));
-    sessionStorage.setItem(storeKey, sender);
-  }
+  // One conversation per server for this site: {sender, token, read (the last agent reply
+  // seen), open (the panel, across pages)}.
+  var storeKey = "presszero.chat:" + server;
+  var kept = load();
+  if (!kept.sender) forget();
   var lastSeen = -1;
   var polling = null;
+  var unread = 0;
+  var begun = false; // greeted, or picked up where it was
+  var history = null; // the transcript's first load, once
+
+  function load() {
+    try { return JSON.parse(localStorage.getItem(storeKey) || "{}") || {}; } catch (e) { return {}; }
+  }
+  function save() {
+    try { localStorage.setItem(storeKey, JSON.stringify(kept)); } catch (e) { /* private mode */ }
+  }
+  // A new conversation: a fresh sender id, no token until its first answer gives one.
+  function forget() {
+    kept = { sender: "web-" + (crypto.randomUUID ? crypto.randomUUID() :
+      String(Math.random()).slice(2) + String(Date.now())), token: "", read: -1, open: kept.open };
+    save();
+  }
 
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
@@ -52,7 +70,15 @@
     ".pz-form{display:flex;gap:6px;padding:10px;border-top:1px solid #ddd}" +
     ".pz-form input{flex:1;padding:8px;border:1px solid #8a8a8a;border-radius:6px;font:inherit}" +
     ".pz-form button{padding:8px 12px;border:0;border-radius:6px;background:#1b3a5c;color:#fff;font:inherit}" +
-    ".pz-chat :focus-visible{outline:3px solid #ffb000;outline-offset:2px}" +
+    ".pz-chat :focus-visible,.pz-launcher:focus-visible{outline:3px solid #ffb000;outline-offset:2px}" +
+    ".pz-chat[hidden],.pz-launcher[hidden],.pz-badge[hidden]{display:none}" +
+    ".pz-launcher{position:fixed;right:16px;bottom:16px;border:0;border-radius:24px;padding:12px 18px;" +
+    "background:#1b3a5c;color:#fff;font:600 15px/1.2 system-ui,sans-serif;cursor:pointer;" +
+    "box-shadow:0 4px 18px rgba(0,0,0,.25);display:flex;align-items:center;gap:8px}" +
+    ".pz-badge{background:#c62828;color:#fff;border-radius:12px;min-width:22px;padding:2px 6px;" +
+    "font-size:13px;text-align:center}" +
+    ".pz-close{background:transparent;color:#fff;border:1px solid #fff;border-radius:6px;padding:4px 8px;cursor:pointer}" +
+    ".pz-chat.pz-float{bottom:76px}" +
     ".pz-sr{position:absolute;left:-9999px}";
   document.head.appendChild(style);
 
@@ -61,6 +87,8 @@
   head.appendChild(el("h2", {}, "Support chat"));
   var person = el("button", { "class": "pz-person", type: "button" }, "Talk to a person");
   head.appendChild(person);
+  var close = el("button", { "class": "pz-close", type: "button", "aria-label": "Close the chat" }, "✕");
+  if (!inline) head.appendChild(close);
   var log = el("div", { "class": "pz-log", role: "log", "aria-live": "polite", "aria-label": "Messages" });
   var status = el("div", { "class": "pz-status", role: "status", "aria-live": "polite" });
   var form = el("form", { "class": "pz-form" });
@@ -74,6 +102,44 @@
   box.appendChild(head); box.appendChild(log); box.appendChild(status); box.appendChild(offer);
   box.appendChild(form);
   (document.getElementById("presszero-chat") || document.body).appendChild(box);
+  box.id = "pz-chat-panel";
+  var launcher = el("button", { "class": "pz-launcher", type: "button",
+    "aria-controls": "pz-chat-panel", "aria-expanded": "false" });
+  launcher.appendChild(el("span", {}, "Chat with us"));
+  var badge = el("span", { "class": "pz-badge", hidden: "" });
+  launcher.appendChild(badge);
+  if (!inline) document.body.appendChild(launcher);
+
+  function isOpen() { return inline || !box.hidden; }
+
+  // The panel opens from the launcher; opening it reads what came while it was closed.
+  function setOpen(open) {
+    if (inline) return;
+    box.hidden = !open;
+    launcher.setAttribute("aria-expanded", String(open));
+    kept.open = open;
+    save();
+    if (open) {
+      markRead();
+      begin();
+      input.focus();
+    }
+  }
+
+  function markRead() {
+    unread = 0;
+    kept.read = Math.max(kept.read, lastSeen);
+    save();
+    showUnread();
+  }
+
+  function showUnread() {
+    badge.hidden = unread === 0;
+    badge.textContent = String(unread);
+    badge.setAttribute("aria-label", unread === 1 ? "1 unread reply" : unread + " unread replies");
+    launcher.setAttribute("aria-label", unread ?
+      "Chat with us (" + badge.getAttribute("aria-label") + ")" : "Chat with us");
+  }
 
   function show(who, text, name) {
     var msg = el("div", { "class": "pz-msg pz-" + who });
@@ -94,17 +160,29 @@
     if (row.childNodes.length) log.appendChild(row);
   }
 
-  function say(message, shown) {
+  function say(message, shown, again) {
     if (shown !== "") show("visitor", shown === undefined ? message : shown);
+    var metadata = { identity: identity };
+    if (kept.token) metadata.conversation_token = kept.token;
     return fetch(server + "/webhooks/rest/webhook", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sender: sender, message: message, metadata: { identity: identity } })
+      body: JSON.stringify({ sender: kept.sender, message: message, metadata: metadata })
     }).then(function (r) {
+      // This conversation's token is gone (expired, or another tab's): start a new one, once.
+      if ((r.status === 401 || r.status === 403) && !again) {
+        forget();
+        return say(message, "", true).then(function () { return null; });
+      }
       if (!r.ok) throw new Error("status " + r.status);
       return r.json();
     }).then(function (replies) {
+      if (replies === null) return null;
       replies.forEach(function (m) {
+        if (m.custom && m.custom.conversation_token) {
+          kept.token = m.custom.conversation_token;
+          save();
+        }
         if (m.text) show("bot", m.text);
         if (m.buttons) showButtons(m.buttons);
       });
@@ -115,12 +193,22 @@
   }
 
   function poll(history) {
-    return fetch(server + "/chat/poll?sender=" + encodeURIComponent(sender) + "&after=" + lastSeen)
-      .then(function (r) { return r.json(); })
+    if (!kept.token) return Promise.resolve();
+    return fetch(server + "/chat/poll?sender=" + encodeURIComponent(kept.sender) + "&after=" + lastSeen,
+      { headers: { "X-Presszero-Conversation": kept.token } })
+      .then(function (r) {
+        if (r.status === 401 || r.status === 403) { forget(); return null; } // start afresh
+        if (!r.ok) throw new Error("status " + r.status); // 429: the next poll will do
+        return r.json();
+      })
       .then(function (data) {
+        if (data === null) return;
         var all = data.messages || [];
         all.forEach(function (m, i) {
           lastSeen = Math.max(lastSeen, m.id);
+          if (m.from === "agent" && m.id > kept.read) {
+            if (isOpen()) kept.read = m.id; else unread += 1;
+          }
           if (m.from === "agent") show("agent", m.text, m.agent);
           else if (m.from === "system") show("system", m.text);
           else if (history) show(m.from, m.text); // a reload: the bot and visitor lines too
@@ -129,6 +217,8 @@
             showButtons(m.buttons);
           }
         });
+        save();
+        showUnread();
         showStatus(data);
         var live = data.status === "waiting" || data.status === "with_agent" ||
           data.status === "message" || (data.status === "unavailable" && polling !== null);
@@ -138,7 +228,9 @@
         if (live && !polling) {
           polling = { every: every, id: setInterval(function () { poll(false); }, every) };
         }
-      }).catch(function () {});
+      }).catch(function () {
+        if (history) status.textContent = "We couldn't reach the chat service. Please try again, or call us.";
+      });
   }
 
   function ordinal(n) {
@@ -186,5 +278,27 @@
     say(text);
   });
   person.addEventListener("click", function () { say("/agent", "Talk to a person"); });
-  poll(true).then(function () { if (lastSeen < 0) say("/start", ""); });
+  launcher.addEventListener("click", function () { setOpen(box.hidden); });
+  close.addEventListener("click", function () { setOpen(false); launcher.focus(); });
+
+  // Greet (or pick the conversation up where it was) once the visitor opens the chat.
+  function loadHistory() {
+    if (!history) history = poll(true);
+    return history;
+  }
+
+  function begin() {
+    if (begun) return;
+    begun = true;
+    loadHistory().then(function () { if (lastSeen < 0) say("/start", ""); });
+  }
+
+  if (inline) {
+    begin();
+  } else {
+    box.hidden = !kept.open;
+    launcher.setAttribute("aria-expanded", String(!!kept.open));
+    if (kept.open) begin();
+    else if (kept.token) loadHistory(); // what came while they were away: the badge counts it
+  }
 })();
