@@ -170,3 +170,25 @@ def test_rasa_health_check_answers_as_rasa_does(client: Any):
     reply = client.get("/webhooks/rest/")
     assert reply.status_code == 200
     assert reply.get_json() == {"status": "ok"}
+
+
+@freeze_time(OPEN)
+def test_rasa_shell_with_a_key_in_its_url_goes_on_talking_as_default(make_app: Any):
+    # console.py: `?stream=true&token={auth_token}`; the same sender, message after message
+    key = "rasa-shell-auth-token-0001"
+    client = make_app(PRESSZERO_CHAT_API_KEYS=key).test_client()
+    said = []
+    for message in ("hi", "1", "agent"):
+        reply = client.post(
+            f"{WEBHOOK}?stream=true&token={key}", json={"message": message, "sender": "default"}
+        )
+        assert reply.status_code == 200, reply.get_data(as_text=True)
+        lines = [json.loads(line) for line in reply.get_data(as_text=True).splitlines()]
+        said.append(texts(rasa_shaped(lines, "default")))
+        assert all("custom" not in m for m in lines)  # a server-side client gets no token
+    assert "What is your billing question about?" in said[1]
+    assert "no one is free to chat right now" in said[2]  # the handoff: no agent is in
+    without = client.post(
+        f"{WEBHOOK}?stream=true&token=", json={"message": "hi", "sender": "default"}
+    )
+    assert without.status_code == 403  # the key's conversation: no browser takes it over
