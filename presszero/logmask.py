@@ -1,4 +1,4 @@
-"""Phone numbers and email addresses never reach the logs in full.
+"""Phone numbers, email addresses and keys in URLs never reach the logs in full.
 
 Installed once per process as the log record factory, so every record — ours, Flask's,
 gunicorn's access log — is masked when it is made, whatever handler writes it later.
@@ -17,11 +17,16 @@ from typing import Any
 _PHONE = re.compile(r"(?<![\w/])(?:\+|(?<!:))\d[\d\s().-]{6,18}\d(?!\d)")
 _EMAIL = re.compile(r"([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# A chat API key in a URL (`?token=KEY`, what `rasa shell` sends): an access log line is no
+# place for a key that reads every chat.
+_URL_TOKEN = re.compile(r"([?&]token=)[^&\s\"']+")
 _installed = False
 
 
 def mask(text: str) -> str:
-    """Return `text` with phones cut to their last two digits and emails to a first letter."""
+    """Return `text` with phones cut to their last two digits, emails to a first letter and
+    keys in URLs (`?token=`) to nothing."""
+    text = _URL_TOKEN.sub(r"\1…", text)
     text = _EMAIL.sub(r"\1***@\2", text)
     return _PHONE.sub(_phone, text)
 

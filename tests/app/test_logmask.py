@@ -39,3 +39,16 @@ def test_the_apps_log_pipeline_masks_a_phone_glued_to_a_word(
     logged = caplog.text
     assert "no answer from …02x" in logged
     assert "5550100002" not in logged
+
+
+@pytest.mark.parametrize(
+    ("line", "masked"),
+    [
+        ('"POST /webhooks/rest/webhook?stream=true&token=s3cret-key-0001 HTTP/1.1" 200',
+         '"POST /webhooks/rest/webhook?stream=true&token=… HTTP/1.1" 200'),
+        ("GET /chat/poll?token=abc&sender=web-1", "GET /chat/poll?token=…&sender=web-1"),
+        ("GET /chat/poll?sender=web-1&token=", "GET /chat/poll?sender=web-1&token="),
+    ],
+)  # fmt: skip
+def test_a_chat_api_key_in_a_url_is_cut_from_the_log(line: str, masked: str):
+    assert mask(line) == masked
