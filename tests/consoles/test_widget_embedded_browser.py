@@ -10,9 +10,7 @@ Playwright (its routing answers CORS preflights itself): the browser's own CORS 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,8 +18,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from support.browser import NO_NAMES
-from support.live import LOCAL
-from werkzeug.serving import make_server
+from support.live import LOCAL, serving
 
 from presszero import create_app
 from presszero.context.agents import AgentStore
@@ -47,19 +44,6 @@ header{{background:#f4efe6;padding:24px 40px}} main{{padding:24px 40px;max-width
 <p>Questions about an order? Our support chat is in the corner.</p></main>
 <script src="{server}/chat/widget.js" defer></script>
 </body></html>"""
-
-
-@contextmanager
-def serving(app: Callable[..., Any], port: int = 0) -> Iterator[str]:
-    """Serve a WSGI app on 127.0.0.1 in a thread; yield its origin; stop it after."""
-    server = make_server(LOCAL, port or free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,))
-    thread.start()
-    try:
-        yield f"http://{LOCAL}:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
 
 
 def shop(name: str, server: str) -> Callable[..., Any]:

@@ -7,13 +7,16 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import redis
+from werkzeug.serving import make_server
 
 from presszero.context.embedded import free_port
 from presszero.flows.language.files import library_dir
@@ -90,3 +93,17 @@ def served(
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
+
+
+@contextmanager
+def serving(app: Any, port: int = 0) -> Iterator[str]:
+    """Serve a WSGI app (one with a test's frozen clock, say) on 127.0.0.1 in a thread;
+    yield its origin, stop it after."""
+    server = make_server(LOCAL, port or free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,))
+    thread.start()
+    try:
+        yield f"http://{LOCAL}:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
