@@ -250,8 +250,8 @@ class RoundRobin:
     def post(self, path: str, **kwargs: Any) -> Reply:
         return Reply(requests.post(self._next() + path, timeout=10, **kwargs))
 
-    def get(self, path: str) -> Reply:
-        return Reply(requests.get(self._next() + path, timeout=10))
+    def get(self, path: str, **kwargs: Any) -> Reply:
+        return Reply(requests.get(self._next() + path, timeout=10, **kwargs))
 
     def test_client(self) -> RoundRobin:  # so that Visitor takes it for an app
         return self

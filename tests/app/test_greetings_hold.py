@@ -11,6 +11,7 @@ against what their situation and their own conversations say they should be.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from typing import Any
 
@@ -66,10 +67,13 @@ def call(app: Any, customer_id: str, how: str) -> None:
     assert phoned.post("/voice/status", CallStatus="completed").status_code == 204
 
 
+VISITORS = itertools.count()  # hypothesis reuses the app and its Redis between examples
+
+
 def chat(app: Any, customer_id: str, sequence: int) -> None:
     """Chat as the signed-in customer, ask for a person, and have the agent resolve it."""
     agent_online(app)
-    sender = f"web-{customer_id}-{sequence}"
+    sender = f"web-{customer_id}-{sequence}-{next(VISITORS)}"  # a new visitor every chat
     visitor = Visitor(app, sender=sender, identity=token_for(app, PHONES[customer_id]))
     visitor.send("hi")
     visitor.send("agent")

@@ -6,6 +6,7 @@ customers and an unknown visitor would, pressing every choice they are offered.
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import Any
 
@@ -44,9 +45,10 @@ def chat_walk(app: Any) -> dict[str, list[dict[str, Any]]]:
     seen: dict[str, list[dict[str, Any]]] = {}
     expanded: set[tuple[str, str]] = set()
     paths: list[tuple[str, tuple[str, ...]]] = [(who, ()) for who in WHO]
+    walks = itertools.count()
     while paths:
         who, path = paths.pop()
-        visitor = Visitor(app, sender=f"walk-{len(seen)}-{len(paths)}-{len(path)}-x")
+        visitor = Visitor(app, sender=f"walk-{next(walks)}-x")  # a new visitor each walk
         visitor.identity = token_for(app, who)
         replies = visitor.send("hi")
         for payload in path:
