@@ -69,7 +69,7 @@ def test_the_terminal_visitor_goes_on_talking_and_reads_the_agents_reply(
             service = app.extensions["presszero.chat"]
             [record] = service.handoffs.waiting()
             service.agent_reply(record["id"].removeprefix("chat:"), "alex", REPLY)
-            wait_for(lines, f"alex: {REPLY}", seen)  # the poll carries the token too
+            wait_for(lines, f"Alex: {REPLY}", seen)  # the poll carries the token too
         finally:
             stdin.close()
             assert chat.wait(timeout=20) == 0, stderr.read()
