@@ -1,11 +1,14 @@
 """Who may read and continue a chat: its conversation token, or a server-side client's key.
 
 A sender id is a name, not a credential: anyone may send one. So the first answer of a new
-conversation carries a conversation token (a `custom` message, as Rasa's REST channel sends
-custom payloads), and the poll and every later message must carry it back: in the message's
-`metadata.conversation_token` or the `X-Presszero-Conversation` header. Only its SHA-256 is
-kept, claimed with SET NX, so of two first messages racing for one sender, one gets the
-conversation and the other is refused.
+conversation carries a conversation token (a `custom` payload on its last message, as Rasa's
+REST channel sends one), and the poll must always carry it back, in the
+`X-Presszero-Conversation` header (or a message's `metadata.conversation_token`). A message
+to an identified customer's conversation must carry it too; an anonymous one may also be
+continued as Rasa's REST channel is, by its sender id alone (the bot tells an anonymous
+visitor nothing personal, and the transcript and an agent's replies are only read through
+the poll). Only its SHA-256 is kept, claimed with SET NX, so of two first messages racing for
+one sender, one gets the token.
 
 Server-side Rasa clients (a bot framework's connector, `rasa shell`) cannot carry a token:
 they authenticate themselves with a key from `PRESSZERO_CHAT_API_KEYS` (`Authorization:
@@ -77,10 +80,13 @@ class ConversationAccess:
             raise ValueError("each key must be at least 16 characters (`openssl rand -hex 24`)")
         return keys
 
-    def queue_message(self, pipe: Any, sender: str, given: Credentials) -> Admission:
+    def queue_message(
+        self, pipe: Any, sender: str, given: Credentials, *, identified: bool = False
+    ) -> Admission:
         """Queue on `pipe` what admits a message to `sender`'s conversation; return what reads
         the replies: the new conversation token when this message starts it ('' otherwise),
-        or Refused, with nothing changed.
+        or Refused, with nothing changed. `identified`: the message signs in a customer, so
+        from now on the conversation is theirs and only its token continues it.
 
         Queued, not sent: the reads ride in the turn's first round trip.
         """
@@ -90,14 +96,24 @@ class ConversationAccess:
         if given.token:
             pipe.get(key)
             pipe.expire(key, TOKEN_TTL)  # a visitor who keeps chatting keeps their token
-            return lambda replies: self._compare(given.token, replies[at]) or ""
+
+            def checked(replies: list[Any]) -> str:
+                kept = self._compare(given.token, replies[at])
+                if identified and kept.startswith(OPEN):  # signed in: theirs from now on
+                    self.redis.set(key, kept.removeprefix(OPEN), keepttl=True)
+                return ""
+
+            return checked
         token = secrets.token_urlsafe(32)
         pipe.exists(self.key_of(sender))
-        pipe.set(key, _digest(token), nx=True, ex=TOKEN_TTL)
+        pipe.set(key, ("" if identified else OPEN) + _digest(token), nx=True, ex=TOKEN_TTL)
+        pipe.get(key)
 
         def verdict(replies: list[Any]) -> str:
-            started, claimed = replies[at], replies[at + 1]
-            if not claimed:  # the conversation has a token (or another first message won)
+            started, claimed, kept = replies[at], replies[at + 1], _text(replies[at + 2])
+            if not claimed and kept.startswith(OPEN) and not identified:
+                return ""  # an anonymous conversation, continued as Rasa's clients do
+            if not claimed:  # an identified conversation has a token (or another first won)
                 raise Refused(401, NEEDS_TOKEN)
             if started:  # a server-side client's conversation: it has no token to claim
                 self.redis.delete(key)
@@ -107,7 +123,7 @@ class ConversationAccess:
 
         return verdict
 
-    def queue_reading(self, pipe: Any, sender: str, given: Credentials) -> Callable[[Any], None]:
+    def queue_reading(self, pipe: Any, sender: str, given: Credentials) -> Callable[[Any], object]:
         """Queue on `pipe` what lets a request read `sender`'s conversation; return what reads
         the replies and raises Refused."""
         if self._is_server(given):
@@ -131,14 +147,16 @@ class ConversationAccess:
         self.redis.delete(self._token_key(sender))
 
     @staticmethod
-    def _compare(token: str, kept: bytes | str | None) -> None:
+    def _compare(token: str, kept: bytes | str | None) -> str:
+        """Return what is kept for the conversation if `token` is its token; else refuse."""
         if not token:
             raise Refused(401, NEEDS_TOKEN)
         if kept is None or len(token) > MAX_TOKEN or not token.isascii():
             raise Refused(403, WRONG_TOKEN)
-        kept = kept.decode() if isinstance(kept, bytes) else kept
-        if not hmac.compare_digest(_digest(token), kept):
+        kept = _text(kept)
+        if not hmac.compare_digest(_digest(token), kept.removeprefix(OPEN)):
             raise Refused(403, WRONG_TOKEN)
+        return kept
 
     def _token_key(self, sender: str) -> str:
         return self.key_of(sender) + ":token"
@@ -149,6 +167,13 @@ NEEDS_TOKEN = (
     f"{TOKEN_HEADER} header)"
 )
 WRONG_TOKEN = "this is not the conversation token of this conversation"  # noqa: S105
+
+
+OPEN = "open:"  # before a kept digest: an anonymous conversation, open to its sender id
+
+
+def _text(kept: bytes | str | None) -> str:
+    return kept.decode() if isinstance(kept, bytes) else kept or ""
 
 
 def _digest(token: str) -> str:

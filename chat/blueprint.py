@@ -33,7 +33,7 @@ from presszero.context.limits import RateLimiter
 
 from . import cors
 from .access import TOKEN_FIELD, ConversationAccess, Credentials, Refused
-from .identity import make_token
+from .identity import make_token, verify_token
 from .service import PERSON_BUTTON, ChatInputError, ChatService, TooManyMessages, check_message
 
 log = logging.getLogger(__name__)
@@ -100,9 +100,13 @@ def webhook() -> Any:
     sender, message, metadata = check_message(body)
     given = Credentials.read(request.headers, request.args, metadata)
     issued: list[str] = []
+    service = chat()
+    identified = bool(
+        verify_token(service.identity_secret, metadata.get("identity"), service.clock.now())
+    )
 
     def admit(pipe: Any) -> Callable[[list[Any]], None]:
-        verdict = access().queue_message(pipe, sender, given)
+        verdict = access().queue_message(pipe, sender, given, identified=identified)
         return lambda replies: issued.append(verdict(replies))
 
     try:
@@ -115,16 +119,24 @@ def webhook() -> Any:
         return too_many(exc)
     except redis.ConnectionError as exc:  # an outage: one line, not a traceback per message
         log.warning("chat turn failed, Redis unavailable (%s); offering a person", exc)
-        return answer([fallback_reply(sender), *token_message(sender, issued)])
+        return answer(with_token(sender, [fallback_reply(sender)], issued))
     except Exception:  # a bug: the visitor still gets a way to a person
         log.exception("chat turn failed; telling the visitor how to reach a person")
-        return answer([fallback_reply(sender), *token_message(sender, issued)])
-    return answer([*(r.to_rasa(sender) for r in replies), *token_message(sender, issued)])
+        return answer(with_token(sender, [fallback_reply(sender)], issued))
+    return answer(with_token(sender, [r.to_rasa(sender) for r in replies], issued))
 
 
-def token_message(sender: str, issued: list[str]) -> list[dict[str, Any]]:
-    """Return the message that hands a new conversation its token (Rasa's `custom` payload)."""
-    return [{"recipient_id": sender, "custom": {TOKEN_FIELD: t}} for t in issued if t]
+def with_token(
+    sender: str, messages: list[dict[str, Any]], issued: list[str]
+) -> list[dict[str, Any]]:
+    """Return the messages with a new conversation's token as a `custom` payload on the last
+    (as Rasa's REST channel puts one beside a message's text), so every message keeps its
+    text for the clients that read only that."""
+    token = next((t for t in issued if t), "")
+    if not token:
+        return messages
+    last = messages[-1] if messages else {"recipient_id": sender, "text": ""}
+    return [*messages[:-1], {**last, "custom": {TOKEN_FIELD: token}}]
 
 
 def remote_address() -> str:

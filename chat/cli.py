@@ -44,13 +44,17 @@ def chat(url: str, who: str) -> None:
         if reply.status_code != 200:
             said = one_line_answer(reply.status_code, reply.text)
             raise click.ClickException(f"{url}/webhooks/rest/webhook answered {said}")
-        for m in reply.json():
+        try:
+            messages = reply.json()
+        except ValueError:
+            raise click.ClickException(f"{url}/webhooks/rest/webhook did not answer JSON") from None
+        for m in messages:
             if "custom" in m:  # the conversation's token: carried from now on
                 token = m["custom"].get(TOKEN_FIELD) or ""
                 metadata[TOKEN_FIELD] = token
                 http.headers[TOKEN_HEADER] = token
-                continue
-            click.echo(f"bot: {m['text']}")
+            if m.get("text"):
+                click.echo(f"bot: {m['text']}")
             if m.get("buttons"):
                 click.echo(
                     "     " + "  ".join(f"[{b['payload']}] {b['title']}" for b in m["buttons"])

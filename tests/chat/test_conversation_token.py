@@ -72,8 +72,9 @@ def test_the_first_answer_carries_a_token_in_a_rasa_custom_message_and_only_its_
     with freeze_time(OPEN):
         reply = app.test_client().post(WEBHOOK, json={"sender": "web-new-1", "message": "hi"})
     messages = reply.get_json()
-    assert messages[-1].keys() == {"recipient_id", "custom"}
+    assert {"recipient_id", "text", "custom"} <= messages[-1].keys()  # as Rasa sends a payload
     assert messages[-1]["recipient_id"] == "web-new-1"
+    assert all(m["text"] for m in messages)  # clients that read only the text lose nothing
     token = messages[-1]["custom"]["conversation_token"]
     assert len(token) >= 40
     assert all("custom" not in m for m in messages[:-1])
@@ -193,12 +194,51 @@ def test_a_conversation_a_server_side_client_started_gets_no_token_and_no_browse
     assert not app.extensions["presszero.store"].redis.exists("pz:conv:{chat:user1}:token")
 
 
-def test_of_two_first_messages_for_one_sender_only_one_gets_the_conversation(app: Any):
+def test_an_anonymous_chat_goes_on_by_its_sender_id_as_rasa_clients_send_it(app: Any):
+    """Rasa's REST contract: {"sender", "message"} and nothing else; its transcript and an
+    agent's replies are read only with its token."""
+    client = app.test_client()
+    with freeze_time(OPEN):
+        agent_online(app)
+        first = client.post(WEBHOOK, json={"sender": "user1", "message": "hi"})
+        then = client.post(WEBHOOK, json={"sender": "user1", "message": "agent"})
+        read = client.get("/chat/poll?sender=user1")
+        dana = {"identity": token_for(app, "+15550100002")}
+        signed = client.post(WEBHOOK, json={"sender": "user1", "message": "?", "metadata": dana})
+    assert first.status_code == 200
+    assert "custom" in first.get_json()[-1]  # the widget's token, for reading the chat
+    assert then.status_code == 200, then.get_data(as_text=True)
+    assert "passing you to a person" in " ".join(m["text"] for m in then.get_json())
+    assert all("custom" not in m for m in then.get_json())  # no second token
+    assert read.status_code == 401  # the transcript and an agent's replies: its token only
+    assert signed.status_code == 401  # signing a customer in takes the token
+
+
+def test_signing_in_closes_an_anonymous_chat_to_all_but_its_token(app: Any):
+    client = app.test_client()
+    with freeze_time(OPEN):
+        first = client.post(WEBHOOK, json={"sender": "web-later-dana", "message": "hi"})
+        token = first.get_json()[-1]["custom"]["conversation_token"]
+        dana = {"identity": token_for(app, "+15550100002"), "conversation_token": token}
+        signed = client.post(
+            WEBHOOK, json={"sender": "web-later-dana", "message": "hi", "metadata": dana}
+        )
+        anyone = client.post(WEBHOOK, json={"sender": "web-later-dana", "message": "my plan?"})
+    assert signed.status_code == 200
+    assert anyone.status_code == 401
+    assert "Dana" not in anyone.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("identified", [True, False])
+def test_of_two_first_messages_for_one_sender_only_one_gets_the_token(app: Any, identified: bool):
     access = app.extensions["presszero.chat_access"]
     redis = app.extensions["presszero.store"].redis
-    verdicts = []
+    verdicts: list[Any] = []
     pipes = [redis.pipeline(transaction=False) for _ in range(2)]
-    checks = [access.queue_message(pipe, "web-race-1", Credentials()) for pipe in pipes]
+    checks = [
+        access.queue_message(pipe, f"web-race-{identified}", Credentials(), identified=identified)
+        for pipe in pipes
+    ]
     for pipe, check in zip(pipes, checks, strict=True):
         try:
             verdicts.append(check(pipe.execute()))
@@ -206,7 +246,7 @@ def test_of_two_first_messages_for_one_sender_only_one_gets_the_conversation(app
             verdicts.append(exc.status)
     assert isinstance(verdicts[0], str)
     assert len(verdicts[0]) >= 40
-    assert verdicts[1] == 401
+    assert verdicts[1] == (401 if identified else "")  # anonymous: goes on, without a token
 
 
 def test_polls_are_limited_like_messages_with_a_429(app: Any, dana: Visitor):

@@ -147,7 +147,7 @@ def test_on_a_listed_site_the_visitor_reaches_a_person_and_finds_the_reply_on_re
     agent.locator("#reply").fill(FIRST)
     agent.get_by_role("button", name="Send reply").click()
     expect(log.locator(".pz-agent")).to_contain_text(FIRST)  # it arrives in the open widget
-    expect(visitor.get_by_role("status")).to_have_text("You're chatting with alex.")
+    expect(visitor.get_by_role("status")).to_have_text("You're chatting with Alex.")
 
     visitor.get_by_role("button", name="Close the chat").click()
     expect(panel).to_be_hidden()
@@ -169,7 +169,7 @@ def test_on_a_listed_site_the_visitor_reaches_a_person_and_finds_the_reply_on_re
     expect(log.locator(".pz-agent").last).to_contain_text(SECOND)
     expect(log.locator(".pz-visitor")).to_contain_text(["Talk to a person"])
     expect(visitor.locator(".pz-badge")).to_be_hidden()
-    expect(visitor.get_by_role("status")).to_have_text("You're chatting with alex.")
+    expect(visitor.get_by_role("status")).to_have_text("You're chatting with Alex.")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     visitor.screenshot(path=SCREENSHOTS / "widget-on-another-site.png")
 

@@ -25,7 +25,7 @@ class Visitor:
 
     def send(self, message: str) -> list[dict[str, Any]]:
         """Send a message as the widget does (with the conversation's token once it has one);
-        return the bot's messages, the token's own message taken out."""
+        return the bot's messages (the token, beside the last one's text, taken off)."""
         metadata = {"identity": self.identity}
         if self.token:
             metadata["conversation_token"] = self.token
@@ -39,8 +39,8 @@ class Visitor:
             assert m["recipient_id"] == self.sender
             if "custom" in m:
                 assert not self.token, "a conversation got a second token"
-                self.token = m["custom"]["conversation_token"]
-                continue
+                m = dict(m)
+                self.token = m.pop("custom")["conversation_token"]
             assert not LEAKS.search(m["text"]), f"placeholder leaked: {m['text']!r}"
             messages.append(m)
         return messages
