@@ -16,6 +16,8 @@ import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
+from .person import PersonDetector
+
 AGENT = "agent"
 
 # Every flow understands these as a request for a person, whatever its YAML lists.
@@ -141,9 +143,13 @@ class IntentMatcher:
         self.threshold = threshold
         self.margin = margin
         merged = {name: list(texts) for name, texts in examples.items()}
-        if builtin_agent:
-            merged.setdefault(AGENT, []).extend(AGENT_EXAMPLES)
-        self.intents = tuple(merged)
+        # Asking for a person is the person detector's to tell, with the flow's own phrases.
+        own = merged.pop(AGENT, [])
+        self.person = PersonDetector(
+            [*own, *(AGENT_EXAMPLES if builtin_agent else ())],
+            {w for texts in merged.values() for text in texts for w in words(text)},
+        )
+        self.intents = (AGENT, *merged)
         self._examples: list[tuple[str, frozenset[str]]] = []
         holders: dict[str, set[str]] = {}
         for name, texts in merged.items():
@@ -213,10 +219,25 @@ class IntentMatcher:
         return result
 
     def match(self, text: str, among: Collection[str] | None = None) -> Match:
-        """Return the intent `text` asks for, considering only `among` when given."""
+        """Return the intent `text` asks for, considering only `among` when given.
+
+        A request for a person wins over every other intent; the runner-up says what else
+        the words resembled.
+        """
+        if among is None or AGENT in among:
+            request = self.person.detect(text)
+            if request is not None:
+                rest = self._scores(text, among)
+                other = max(sorted(rest), key=rest.__getitem__, default=None)
+                return Match(
+                    AGENT, request.confidence, other, round(rest[other], 3) if other else 0.0
+                )
+        return self._decide(self._scores(text, among))
+
+    def _scores(self, text: str, among: Collection[str] | None) -> dict[str, float]:
         said = {w for w in words(text) if w not in FILLERS}
         if not said:
-            return Match(None, 0.0)
+            return {}
         best: dict[str, float] = {}
         said_weight = 0.0
         for word in said:
@@ -238,7 +259,7 @@ class IntentMatcher:
             score = 0.7 * got / self._totals[index] + 0.3 * min(got / said_weight, 1.0)
             if score > scores.get(name, 0.0):
                 scores[name] = score
-        return self._decide(scores)
+        return scores
 
     def _decide(self, scores: dict[str, float]) -> Match:
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
@@ -246,13 +267,6 @@ class IntentMatcher:
             return Match(None, 0.0)
         top, score = ranked[0]
         second, second_score = ranked[1] if len(ranked) > 1 else (None, 0.0)
-        agent_score = scores.get(AGENT, 0.0)
-        # When a request for a person is in the running, the person wins: erring toward a
-        # human never traps anyone.
-        if agent_score >= self.threshold and score - agent_score < self.margin:
-            other = second if top == AGENT else top
-            other_score = scores.get(other, 0.0) if other else 0.0
-            return Match(AGENT, round(agent_score, 3), other, round(other_score, 3))
         if score < self.threshold or score - second_score < self.margin:
             return Match(None, round(score, 3), top, round(score, 3))
         return Match(top, round(score, 3), second, round(second_score, 3))
