@@ -15,6 +15,7 @@ from presszero.flows.language.files import (
     unsound,
 )
 from presszero.flows.language.model import Flow
+from presszero.flows.language.overlap import overlap_warnings
 from presszero.flows.language.yamlsrc import FlowError, Problem
 
 _PATH = click.Path(exists=True, path_type=Path)
@@ -28,15 +29,18 @@ _PATH = click.Path(exists=True, path_type=Path)
 def check(path: Path | None, fmt: str) -> None:
     """Prove flows have no dead ends and always reach a person (default: the shipped flows)."""
     flows, problems = check_path(path or library_dir())
+    warnings = [w for name in sorted(flows) for w in overlap_warnings(flows[name])]
     if fmt == "json":
         report = {
             "ok": not problems,
             "flows": sorted(flows),
             "problems": [p.to_dict() for p in problems],
         }
+        if warnings:
+            report["warnings"] = [w.to_dict() for w in warnings]
         click.echo(json.dumps(report, indent=2))
     else:
-        for problem in problems:
+        for problem in [*problems, *warnings]:
             click.echo(str(problem))
         if problems:
             click.echo(f"{len(problems)} problem(s) found", err=True)
