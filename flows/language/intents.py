@@ -122,7 +122,8 @@ class IntentMatcher:
             if threshold is None
             else None
         )
-        self.threshold = threshold if threshold is not None else self.calibration.threshold  # type: ignore[union-attr]
+        self.threshold = self.calibration.threshold if self.calibration else threshold or 0.5
+        self.trust = self.calibration.trust if self.calibration else 0.0
 
     def scores(self, text: str, among: Collection[str] | None = None) -> dict[str, float]:
         """Return every intent's score for `text` (of those in `among`, when given)."""
@@ -151,11 +152,13 @@ class IntentMatcher:
         top, score = ranked[0]
         second, second_score = ranked[1] if len(ranked) > 1 else (None, 0.0)
         # Unclear when the best is weak, or when the runner-up is nearly as good: within the
-        # margin, or two thirds of the best ("plan billing").
+        # margin, or two thirds of the best ("plan billing"). The better the examples told
+        # known from unknown in calibration, the more the threshold alone decides.
+        doubt = 1.0 - self.trust
         if (
             score < self.threshold
-            or score - second_score < self.margin
-            or second_score >= score * 2 / 3
+            or score - second_score < self.margin * doubt
+            or second_score >= score * (1 - doubt / 3)
         ):
             return Match(None, round(score, 3), top, round(score, 3))
         return Match(top, round(score, 3), second, round(second_score, 3))

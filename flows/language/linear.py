@@ -208,6 +208,7 @@ class Calibration:
     example's best other class and score (to tell which intents are confused)."""
 
     threshold: float
+    trust: float = 0.0  # how well held-out scores told known from unknown: 0 chance, 1 always
     confused: tuple[tuple[int, int], ...] = ()  # (example, the class it was taken for)
     known: tuple[float, ...] = ()  # held-out examples' scores for their own class
     unknown: tuple[float, ...] = ()  # examples' best scores when their class was left out
@@ -257,19 +258,21 @@ def calibrate(texts: Sequence[Sequence[str]], labels: Sequence[int]) -> Calibrat
                     confused.append((i, trained[best]))
     if not known:
         return Calibration(FALLBACK)
-    return Calibration(_separating(known, unknown), tuple(confused), tuple(known), tuple(unknown))
+    threshold, trust = _separating(known, unknown)
+    return Calibration(threshold, trust, tuple(confused), tuple(known), tuple(unknown))
 
 
-def _separating(known: list[float], unknown: list[float]) -> float:
+def _separating(known: list[float], unknown: list[float]) -> tuple[float, float]:
     """Return the threshold with the fewest known scores under it plus unknown ones at or
-    over it, each as a share of its own kind, trusted as far as the two kinds differ.
+    over it, each as a share of its own kind, trusted as far as the two kinds differ; and
+    that trust.
 
     A balanced one-vs-rest score of 0.5 means "as likely this intent as not": where the
     held-out scores cannot tell known from unknown (short examples shared between intents),
     that is the threshold; where they can, the best separating score, in proportion.
     """
     if not unknown:
-        return FALLBACK
+        return FALLBACK, 0.0
     k, u = np.sort(known), np.sort(unknown)
     # How often a known phrasing outscores an unknown one (0.5: no better than chance).
     below = np.searchsorted(u, k, side="left") + np.searchsorted(u, k, side="right")
@@ -280,4 +283,4 @@ def _separating(known: list[float], unknown: list[float]) -> float:
     passed = 1.0 - np.searchsorted(u, candidates, side="left") / len(u)
     errors = missed + passed
     best = float(np.median(candidates[errors <= errors.min() + 1e-9]))
-    return FALLBACK + trust * (best - FALLBACK)
+    return FALLBACK + trust * (best - FALLBACK), trust

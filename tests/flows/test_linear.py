@@ -37,9 +37,10 @@ def test_twenty_intents_of_twenty_examples_train_well_under_a_second():
         f"intent_{i}": [f"question {i} about topic{i} number {j} detail{j % 7}" for j in range(20)]
         for i in range(20)
     }
-    started = time.perf_counter()
+    # Processor time, not the wall clock: other work on the machine does not count.
+    started = time.process_time()
     matcher = IntentMatcher(examples)
-    assert time.perf_counter() - started < 0.8
+    assert time.process_time() - started < 0.8
     assert matcher.match("question 3 about topic3 number 5").intent == "intent_3"
 
 
@@ -128,3 +129,11 @@ def test_check_in_json_lists_the_warnings_apart_from_the_problems(tmp_path: Path
     assert report["ok"] is True
     assert report["problems"] == []
     assert [w["line"] for w in report["warnings"]] == [line_no(text, "  billing: {examples")]
+
+
+def test_examples_that_separate_well_let_the_threshold_decide_alone():
+    trusted = IntentMatcher(topic_examples())
+    assert trusted.trust > 0.5
+    doubtful = IntentMatcher({"plan": ["my plan", "plan status"], "billing": ["billing", "bill"]})
+    assert doubtful.trust == 0.0
+    assert doubtful.threshold == FALLBACK
