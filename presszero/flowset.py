@@ -39,6 +39,7 @@ class FlowSet:
         if problems:
             raise ConfigError(f"PRESSZERO_FLOWS: {unsound(problems, path)}")
         self._require_default(flows)
+        warm_up(flows)
         self.flows: dict[str, Flow] = flows
         self._stamp = self._stamps()
         self._next_look = time.monotonic() + recheck
@@ -86,5 +87,12 @@ class FlowSet:
         if problems:
             self.problems = problems  # the last good flows keep serving
             return False
+        warm_up(flows)  # trained before they serve: no caller waits for it
         self.flows, self.problems, self.loaded_at = flows, [], time.time()
         return True
+
+
+def warm_up(flows: Mapping[str, Flow]) -> None:
+    """Train every flow's intent model now (a matcher trains on first use otherwise)."""
+    for flow in flows.values():
+        flow.matcher.warm_up()

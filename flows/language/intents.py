@@ -2,8 +2,10 @@
 
 A request for a person is told apart first by its own detector (`person.py`); every other
 intent is scored by a linear model over character and word n-grams trained from the flow's
-examples when it loads (`linear.py`). The best intent wins only if it reaches the threshold
-calibrated on those same examples and is clearly ahead; otherwise the answer is "unclear".
+examples (`linear.py`), the first time the flow is asked to match (so `presszero check`
+pays neither for training nor for importing numpy). The best intent wins only if it reaches
+the threshold calibrated on those same examples and is clearly ahead; otherwise the answer
+is "unclear".
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ import re
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
-from .linear import Model, calibrate
 from .person import PersonDetector
+
+if TYPE_CHECKING:
+    from .linear import Calibration, Model
 
 AGENT = "agent"
 
@@ -116,14 +122,35 @@ class IntentMatcher:
         self.examples = [
             (index, words(text)) for index, name in enumerate(self.names) for text in merged[name]
         ]
-        self.model = Model([f for _, f in self.examples], [i for i, _ in self.examples])
-        self.calibration = (
-            calibrate([f for _, f in self.examples], [i for i, _ in self.examples])
-            if threshold is None
-            else None
-        )
-        self.threshold = self.calibration.threshold if self.calibration else threshold or 0.5
-        self.trust = self.calibration.trust if self.calibration else 0.0
+        self.given_threshold = threshold
+
+    @cached_property
+    def model(self) -> Model:
+        """The linear model, trained on first use (a server's flows warm it up at load)."""
+        from .linear import Model
+
+        return Model([f for _, f in self.examples], [i for i, _ in self.examples])
+
+    @cached_property
+    def calibration(self) -> Calibration | None:
+        """What cross-validation on the examples found (None when a threshold was given)."""
+        from .linear import calibrate
+
+        if self.given_threshold is not None:
+            return None
+        return calibrate([f for _, f in self.examples], [i for i, _ in self.examples])
+
+    @property
+    def threshold(self) -> float:
+        return self.calibration.threshold if self.calibration else self.given_threshold or 0.5
+
+    @property
+    def trust(self) -> float:
+        return self.calibration.trust if self.calibration else 0.0
+
+    def warm_up(self) -> None:
+        """Train and calibrate now, so the first caller does not wait for it."""
+        _ = self.model, self.calibration
 
     def scores(self, text: str, among: Collection[str] | None = None) -> dict[str, float]:
         """Return every intent's score for `text` (of those in `among`, when given)."""
