@@ -52,6 +52,7 @@ def shipped(
             examples[name].append(text)
     started = time.perf_counter()
     matcher = IntentMatcher(examples, builtin_agent=False)
+    matcher.warm_up()  # trained and calibrated now, as a server does when it loads a flow
     build = time.perf_counter() - started
     among = set(known)
     said: list[str | None] = []
