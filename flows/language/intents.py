@@ -18,11 +18,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from .person import PersonDetector
+from .sureness import sureness
 
 if TYPE_CHECKING:
     from .linear import Calibration, Model
 
 AGENT = "agent"
+TRUSTED = 0.5  # calibration trust from which the score's share alone judges a close runner-up
 
 # Every flow understands these as a request for a person, whatever its YAML lists.
 AGENT_EXAMPLES = (
@@ -148,6 +150,10 @@ class IntentMatcher:
     def trust(self) -> float:
         return self.calibration.trust if self.calibration else 0.0
 
+    @property
+    def sharpen(self) -> float:
+        return self.calibration.sharpen if self.calibration else 0.0
+
     def warm_up(self) -> None:
         """Train and calibrate now, so the first caller does not wait for it."""
         _ = self.model, self.calibration
@@ -182,10 +188,12 @@ class IntentMatcher:
         # margin, or two thirds of the best ("plan billing"). The better the examples told
         # known from unknown in calibration, the more the threshold alone decides.
         doubt = 1.0 - self.trust
-        if (
-            score < self.threshold
-            or score - second_score < self.margin * doubt
-            or second_score >= score * (1 - doubt / 3)
-        ):
+        sure = sureness(score, sum(rest.values()), self.sharpen)
+        # Weighed by its share, a score already pays for a close runner-up: the rules for
+        # one are for examples that tell known from unknown poorly (the shipped flow's).
+        close = self.trust < TRUSTED and (
+            score - second_score < self.margin * doubt or second_score >= score * (1 - doubt / 3)
+        )
+        if sure < self.threshold or close:
             return Match(None, round(score, 3), top, round(score, 3))
         return Match(top, round(score, 3), second, round(second_score, 3))

@@ -21,6 +21,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+from .sureness import sureness
+
 Floats = NDArray[np.float64]
 
 CHAR_SIZES = (2, 3, 4, 5)
@@ -210,8 +212,13 @@ class Calibration:
     threshold: float
     trust: float = 0.0  # how well held-out scores told known from unknown: 0 chance, 1 always
     confused: tuple[tuple[int, int], ...] = ()  # (example, the class it was taken for)
+    # both on the threshold's scale (weighed by their share, see `sureness`):
     known: tuple[float, ...] = ()  # held-out examples' scores for their own class
     unknown: tuple[float, ...] = ()  # examples' best scores when their class was left out
+    sharpen: float = 0.0  # how far a score is weighed by its share of all the scores
+
+
+SHARPEN = 0.5  # at full trust, a score is weighed by the square root of its share
 
 
 FOLDS = 3
@@ -238,6 +245,7 @@ def calibrate(texts: Sequence[Sequence[str]], labels: Sequence[int]) -> Calibrat
         seen[label] = seen.get(label, 0) + 1
     known: list[float] = []
     unknown: list[float] = []
+    totals: tuple[list[float], list[float]] = ([], [])
     confused: list[tuple[int, int]] = []
     for fold in range(FOLDS):
         left_out = {c for c in range(classes) if c % FOLDS == fold} if classes >= 3 else set()
@@ -249,17 +257,27 @@ def calibrate(texts: Sequence[Sequence[str]], labels: Sequence[int]) -> Calibrat
         model = Model([texts[i] for i in kept], [compact[labels[i]] for i in kept])
         for i, label in enumerate(labels):
             if label in left_out:
-                unknown.append(float(model.scores(texts[i]).max()))
+                scores = model.scores(texts[i])
+                unknown.append(float(scores.max()))
+                totals[1].append(float(scores.sum()))
             elif folds[i] == fold and label in compact:
                 scores = model.scores(texts[i])
                 known.append(float(scores[compact[label]]))
+                totals[0].append(float(scores.sum()))
                 best = int(scores.argmax())
                 if trained[best] != label:
                     confused.append((i, trained[best]))
     if not known:
         return Calibration(FALLBACK)
-    threshold, trust = _separating(known, unknown)
-    return Calibration(threshold, trust, tuple(confused), tuple(known), tuple(unknown))
+    _, trust = _separating(known, unknown)
+    sharpen = SHARPEN * trust
+    weighed = [
+        [sureness(s, t, sharpen) for s, t in zip(kind, total, strict=True)]
+        for kind, total in ((known, totals[0]), (unknown, totals[1]))
+    ]
+    threshold, _ = _separating(*weighed)
+    in_scope, out_of_scope = (tuple(scores) for scores in weighed)
+    return Calibration(threshold, trust, tuple(confused), in_scope, out_of_scope, sharpen)
 
 
 def _separating(known: list[float], unknown: list[float]) -> tuple[float, float]:

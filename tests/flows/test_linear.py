@@ -7,12 +7,14 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from click.testing import CliRunner
 from support.flow_builders import TINY, line_no
 
 from presszero.flows.cli import check
 from presszero.flows.language.intents import IntentMatcher, words
 from presszero.flows.language.linear import FALLBACK, Model, calibrate
+from presszero.flows.language.sureness import sureness
 
 TOPICS = {
     "billing": "bill invoice charge payment statement fee refund amount card due",
@@ -137,3 +139,15 @@ def test_examples_that_separate_well_let_the_threshold_decide_alone():
     doubtful = IntentMatcher({"plan": ["my plan", "plan status"], "billing": ["billing", "bill"]})
     assert doubtful.trust == 0.0
     assert doubtful.threshold == FALLBACK
+
+
+def test_a_best_score_is_weighed_by_its_share_only_as_far_as_the_examples_are_trusted():
+    assert sureness(0.8, 0.8, 0.5) == pytest.approx(0.8)  # alone: its score
+    assert sureness(0.8, 1.6, 0.5) == pytest.approx(0.8 * 0.5**0.5)  # a runner-up as good
+    assert sureness(0.8, 1.6, 0.0) == 0.8  # untrusted examples: the score itself
+    examples = topic_examples()
+    texts = [words(t) for name in examples for t in examples[name]]
+    labels = [i for i, name in enumerate(examples) for _ in examples[name]]
+    calibration = calibrate(texts, labels)
+    assert calibration.sharpen == pytest.approx(0.5 * calibration.trust)
+    assert calibration.sharpen > 0
