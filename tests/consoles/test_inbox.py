@@ -278,4 +278,6 @@ def test_the_inbox_sections_come_as_html_the_page_swaps_in_place(app: Any):
     page = client.get("/agent").get_data(as_text=True)
     assert "<title>(1) Inbox · presszero</title>" in page
     everyone = re.compile(r'<section id="everyone".*?</section>', re.S)
-    assert everyone.findall(page) == everyone.findall(html)  # nothing to swap until it changes
+    [listed] = everyone.findall(html)  # one section, holding Dana's row
+    assert f'data-hid="chat:{visitor.sender}"' in listed
+    assert everyone.findall(page) == [listed]  # nothing to swap until it changes
