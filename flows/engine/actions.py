@@ -106,6 +106,7 @@ class Summary:
     # 3 days ago", "we missed a call we had booked with them yesterday")
     situation: tuple[str, ...] = ()
     told: tuple[str, ...] = ()  # what they told the bot, retold ('chose billing', 'said "..."')
+    language: str = ""  # the conversation's language ("es-US"), "" if the flow speaks one
 
     def to_dict(self) -> dict[str, Any]:
         """Return the summary as JSON-ready data."""
@@ -335,6 +336,9 @@ class State:
     person: str = ""  # who has it, once a person took it over
     # Where the answer to a message left goes besides here: "email:…", "sms:+1…" or "".
     reply_to: str = ""
+    # The language the conversation is held in (one of the flow's languages); "" before it
+    # is known (the flow's first language is spoken until then).
+    language: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the state as JSON-ready data (a copy: changing it leaves the state as is)."""
