@@ -25,6 +25,8 @@ COMMANDS = {
     "report": "presszero.consoles.cli:report",
     "guard": "presszero.guard.cli:guard",
     "callbacks": "presszero.voice.callbacks_cli:callbacks",
+    "twilio": "presszero.voice.twilio_cli:twilio",
+    "doctor": "presszero.doctor:doctor",
 }
 
 

@@ -41,6 +41,9 @@ DEFAULTS: dict[str, Any] = {
     "PRESSZERO_SMTP_STARTTLS": True,  # 0: a mail server on this machine that has no TLS
     "PRESSZERO_AGENT_NUMBER": "",  # Dial target for handoffs; empty: Enqueue to the queue
     "PRESSZERO_CALLER_ID": "",  # the line's own number (E.164): what callbacks call from
+    "PRESSZERO_TWILIO_NUMBER": "",  # the line's number (E.164): `twilio setup`, `doctor`
+    "PRESSZERO_FALLBACK_URL": "",  # https URL of `presszero twilio fallback`'s document
+    "PRESSZERO_BACKUP_NUMBER": "",  # who the fallback document dials when presszero is down
     "PRESSZERO_DIALER": True,  # 0: `presszero serve` workers do not dial the callbacks owed
     "PRESSZERO_TWIML_APP_SID": "",  # AP…: the TwiML app browser agents' calls go through
     "PRESSZERO_TASKROUTER_WORKFLOW_SID": "",  # WW…: hand callers to Flex (TaskRouter) instead

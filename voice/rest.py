@@ -22,6 +22,7 @@ _ACCOUNT_SID = re.compile(r"AC[0-9a-fA-F]{32}")
 _API_KEY = re.compile(r"SK[0-9a-fA-F]{32}")
 _CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
 _MESSAGE_SID = re.compile(r"(SM|MM)[0-9a-fA-F]{32}")
+_NUMBER_SID = re.compile(r"PN[0-9a-fA-F]{32}")
 SMS_LIMIT = 1600  # characters Twilio takes in one message's Body
 # twilio's Client falls back to os.environ when handed an empty mapping, and TWILIO_EDGE or
 # TWILIO_REGION there would rewrite the API host; this mapping keeps the environment out.
@@ -159,6 +160,26 @@ class TwilioRest:
             raise TwilioUnavailable("Twilio accepted the message but answered without a sid")
         return sid
 
+    def phone_number(self, number: str) -> Any:
+        """Return the account's IncomingPhoneNumber for `number` (E.164), or None if it has none."""
+        found = self._do(
+            "look the number up",
+            lambda numbers: numbers.list(phone_number=number, limit=20),
+            resource="incoming_phone_numbers",
+        )
+        # Twilio's PhoneNumber filter matches a pattern; only the exact number is this line.
+        return next((n for n in found if getattr(n, "phone_number", None) == number), None)
+
+    def update_phone_number(self, number_sid: str, fields: Mapping[str, str]) -> Any:
+        """Set fields of one IncomingPhoneNumber (twilio's names: voice_url, ...); return it."""
+        if not _NUMBER_SID.fullmatch(number_sid):
+            raise TwilioRejected(f"{number_sid!r} is not a Twilio phone number SID")
+        return self._do(
+            "update the number",
+            lambda numbers: numbers(number_sid).update(**fields),
+            resource="incoming_phone_numbers",
+        )
+
     def close(self) -> None:
         """Close the connections kept open to Twilio."""
         if self._http is not None and self._http.session is not None:
@@ -176,8 +197,8 @@ class TwilioRest:
         self.close()
 
     def _do(self, doing: str, request: Callable[[Any], T], *, resource: str = "calls") -> T:
-        """Run one request on the account's Calls (or Messages); turn every failure into a
-        TwilioError."""
+        """Run one request on the account's Calls (or Messages, or IncomingPhoneNumbers); turn
+        every failure into a TwilioError."""
         if self._client is None:
             raise TwilioNotConfigured(
                 f"Cannot {doing}: set TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN "

@@ -1,9 +1,9 @@
 """A stand-in for Twilio's REST API: a real HTTP server on loopback that checks what it is sent.
 
-It answers the requests twilio's own Client makes for the Calls and Messages resources as
-Twilio documents them (auth, required parameters, error bodies, the Call and Message
-resources' JSON) and records each one, so a test can see exactly what presszero asked Twilio
-to do.
+It answers the requests twilio's own Client makes for the Calls, Messages and
+IncomingPhoneNumbers resources as Twilio documents them (auth, required parameters, error
+bodies, the resources' JSON, a list's paging) and records each one, so a test can see exactly
+what presszero asked Twilio to do.
 """
 
 from __future__ import annotations
@@ -34,6 +34,18 @@ CALL_EVENTS = {"initiated", "ringing", "answered", "completed"}
 LIVE = {"queued", "ringing", "in-progress"}
 _PATH = re.compile(r"/2010-04-01/Accounts/(?P<account>[^/]+)/Calls(?:/(?P<call>[^/]+))?\.json")
 _MESSAGES = re.compile(r"/2010-04-01/Accounts/(?P<account>[^/]+)/Messages\.json")
+_NUMBERS = re.compile(
+    r"/2010-04-01/Accounts/(?P<account>[^/]+)/IncomingPhoneNumbers(?:/(?P<number>[^/]+))?\.json"
+)
+# The IncomingPhoneNumber fields an update may set (the ones presszero or a console user
+# changes for voice); any other field is refused as Twilio refuses an unknown parameter.
+NUMBER_FIELDS = {
+    "VoiceUrl": "voice_url", "VoiceMethod": "voice_method",
+    "VoiceFallbackUrl": "voice_fallback_url", "VoiceFallbackMethod": "voice_fallback_method",
+    "StatusCallback": "status_callback", "StatusCallbackMethod": "status_callback_method",
+    "VoiceApplicationSid": "voice_application_sid", "FriendlyName": "friendly_name",
+    "TrunkSid": "trunk_sid",
+}  # fmt: skip
 _E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 BODY_LIMIT = 1600  # characters in one message's Body
 
@@ -95,6 +107,8 @@ class TwilioApi:
     redirects: dict[str, list[str]] = field(default_factory=dict, init=False)
     # MessageSid -> the Message resource as Twilio would answer it, in the order sent
     messages: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
+    # PhoneNumberSid -> the IncomingPhoneNumber resource as Twilio would answer it
+    numbers: dict[str, dict[str, Any]] = field(default_factory=dict, init=False)
     _seen: list[Seen] = field(default_factory=list, init=False)
     _faults: list[_Fault] = field(default_factory=list, init=False)
     _changed: threading.Condition = field(default_factory=threading.Condition, init=False)
@@ -174,6 +188,42 @@ class TwilioApi:
             }  # fmt: skip
             self.redirects[call_sid] = []
 
+    def own_number(self, phone_number: str, **fields: Any) -> str:
+        """Put a number on the account as Twilio's console leaves a new one (the demo voice
+        URL), with `fields` (twilio's names: voice_url, ...) on top; return its PhoneNumberSid."""
+        sid = "PN" + secrets.token_hex(16)
+        now = format_datetime(datetime.now(UTC))
+        uri = f"/2010-04-01/Accounts/{self.account_sid}/IncomingPhoneNumbers/{sid}.json"
+        with self._changed:
+            self.numbers[sid] = {
+                "account_sid": self.account_sid, "address_requirements": "none",
+                "address_sid": None, "api_version": "2010-04-01", "beta": False,
+                "capabilities": {"voice": True, "sms": True, "mms": True, "fax": False},
+                "date_created": now, "date_updated": now, "emergency_status": "Inactive",
+                "emergency_address_sid": None, "emergency_address_status": "unregistered",
+                "friendly_name": phone_number, "identity_sid": None, "origin": "twilio",
+                "phone_number": phone_number, "sid": sid, "sms_application_sid": "",
+                "sms_fallback_method": "POST", "sms_fallback_url": "", "sms_method": "POST",
+                "sms_url": "https://demo.twilio.com/welcome/sms/reply", "status_callback": "",
+                "status_callback_method": "POST", "trunk_sid": None, "uri": uri,
+                "voice_application_sid": "", "voice_caller_id_lookup": False,
+                "voice_fallback_method": "POST", "voice_fallback_url": "",
+                "voice_method": "POST", "voice_url": "https://demo.twilio.com/welcome/voice/",
+                "voice_receive_mode": "voice", "status": "in-use", "bundle_sid": None,
+                "subresource_uris": {
+                    "assigned_add_ons": uri.replace(".json", "/AssignedAddOns.json")
+                },
+                **fields,
+            }  # fmt: skip
+        return sid
+
+    def updates(self) -> list[Seen]:
+        """Return the requests that changed a number (POSTs to one IncomingPhoneNumber)."""
+        return [
+            seen for seen in self.seen
+            if seen.method == "POST" and "/IncomingPhoneNumbers/" in seen.path
+        ]  # fmt: skip
+
     def set_status(self, call_sid: str, status: str) -> None:
         """Move a call on, as the phone network would (e.g. to "in-progress")."""
         with self._changed:
@@ -229,6 +279,9 @@ class TwilioApi:
             (self.api_key, self.api_secret),
         }:
             raise TwilioFault(401, 20003, "Authenticate")
+        numbers = _NUMBERS.fullmatch(urlsplit(path).path)
+        if numbers is not None and numbers["account"] == self.account_sid:
+            return self._numbers(method, path, numbers["number"], form)
         texts = _MESSAGES.fullmatch(urlsplit(path).path)
         if texts is not None and texts["account"] == self.account_sid:
             if method != "POST":
@@ -317,6 +370,52 @@ class TwilioApi:
             },
         }  # fmt: skip
         return dict(self.messages[sid])
+
+    def _numbers(
+        self, method: str, path: str, number_sid: str | None, form: dict[str, str]
+    ) -> tuple[int, dict[str, Any]]:
+        """Answer the IncomingPhoneNumbers list (GET, filtered by PhoneNumber as Twilio's
+        pattern match does) and one number's fetch (GET) and update (POST)."""
+        if number_sid is None:
+            if method != "GET":  # buying a number is not something presszero does
+                raise TwilioFault(405, 20004, "Method not allowed")
+            return 200, self._number_page(path)
+        if number_sid not in self.numbers:
+            raise TwilioFault(404, 20404, f"The requested resource {path} was not found")
+        number = self.numbers[number_sid]
+        if method == "GET":
+            return 200, dict(number)
+        if method != "POST":
+            raise TwilioFault(405, 20004, "Method not allowed")
+        unknown = sorted(set(form) - set(NUMBER_FIELDS))
+        if unknown:
+            raise TwilioFault(400, 20001, f"Unknown parameters: {', '.join(unknown)}")
+        # An empty URL clears it, as in Twilio's console; a non-empty one must be fetchable.
+        _check_urls({k: v for k, v in form.items() if v}, "VoiceUrl", "VoiceFallbackUrl")
+        _check_urls({k: v for k, v in form.items() if v}, "StatusCallback")
+        _check_methods(form, "VoiceMethod", "VoiceFallbackMethod", "StatusCallbackMethod")
+        app = form.get("VoiceApplicationSid")
+        if app and not re.fullmatch(r"AP[0-9a-f]{32}", app):
+            raise TwilioFault(400, 21202, f"VoiceApplicationSid is not valid: {app}")
+        for name, value in form.items():
+            is_method = name.endswith("Method")
+            number[NUMBER_FIELDS[name]] = value.upper() if is_method else value
+        number["date_updated"] = format_datetime(datetime.now(UTC))
+        return 200, dict(number)
+
+    def _number_page(self, path: str) -> dict[str, Any]:
+        """Return one page of the account's numbers as Twilio lists them."""
+        query = dict(parse_qsl(urlsplit(path).query))
+        pattern = query.get("PhoneNumber", "")
+        size = int(query.get("PageSize", "50"))
+        found = [dict(n) for n in self.numbers.values() if pattern in n["phone_number"]]
+        base = urlsplit(path).path
+        page = found[:size]
+        return {
+            "incoming_phone_numbers": page, "start": 0, "end": max(len(page) - 1, 0),
+            "page": 0, "page_size": size, "first_page_uri": f"{base}?PageSize={size}&Page=0",
+            "next_page_uri": None, "previous_page_uri": None, "uri": path,
+        }  # fmt: skip
 
     def _update(self, call_sid: str, form: dict[str, str]) -> dict[str, Any]:
         call = self.calls[call_sid]
