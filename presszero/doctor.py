@@ -29,6 +29,7 @@ SECRETS = (
     ("PRESSZERO_CHAT_SECRET", "chat-identity-secret", RANDOM_HOW),
 )
 DURABLE_FSYNC = ("always", "everysec")
+MIN_SECRET = 32  # characters: a Twilio auth token has 32, `openssl rand -hex 32` gives 64
 
 
 @dataclass
@@ -133,6 +134,11 @@ def check_secrets(config: Mapping[str, Any], found: Findings, _number: str) -> N
         elif value == kept:
             found.problems.append(
                 f"{key} is the development secret from {development}: set it to {how}"
+            )
+            bad += 1
+        elif len(value) < MIN_SECRET:
+            found.problems.append(
+                f"{key} is only {len(value)} characters, easy to guess: set it to {how}"
             )
             bad += 1
     if not bad:

@@ -3,6 +3,7 @@ messages, through twilio's Client."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -221,6 +222,8 @@ def _from_twilio(exc: TwilioException, doing: str) -> TwilioError:
     status = getattr(exc, "status", None)
     code = getattr(exc, "code", None)
     said = str(getattr(exc, "msg", None) or getattr(exc, "detail", None) or "").strip()
+    if status is None and len(exc.args) > 1:  # a list's page: twilio raises with the Response
+        status, code, said = _from_page(exc.args[1])
     said = re.sub(r"^Unable to \w+ record:\s*", "", said) or "no reason given"
     status = status if isinstance(status, int) else None
     code = code if isinstance(code, int) else None
@@ -232,6 +235,16 @@ def _from_twilio(exc: TwilioException, doing: str) -> TwilioError:
     return TwilioUnavailable(
         f"Could not {doing}: Twilio failed ({where})", status=status, code=code
     )
+
+
+def _from_page(response: Any) -> tuple[Any, Any, str]:
+    """Return (status, code, message) of an error answer to a list request."""
+    try:
+        body = json.loads(getattr(response, "text", "") or "")
+    except ValueError:
+        body = {}
+    body = body if isinstance(body, dict) else {}
+    return getattr(response, "status_code", None), body.get("code"), str(body.get("message", ""))
 
 
 def _check_call_sid(call_sid: str) -> None:

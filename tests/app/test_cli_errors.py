@@ -143,6 +143,23 @@ MISTAKES: dict[str, list[Mistake]] = {
         Mistake(("callbacks", "list"), "cannot use the data dir /proc/no-such-dir",
                 env={"REDIS_URL": None, "PRESSZERO_DATA_DIR": "/proc/no-such-dir"}),
     ],
+    "twilio setup": [
+        Mistake(("twilio", "setup", "--number", "+15550001234", "--url", "http://x.example.com"),
+                "--url must be an https URL Twilio can reach"),
+        Mistake(("twilio", "setup"), "no number given: pass --number +E164",
+                env={"PRESSZERO_TWILIO_NUMBER": None, "PRESSZERO_CALLER_ID": None}),
+    ],
+    "twilio fallback": [
+        Mistake(("twilio", "fallback", "-o", "/nonexistent/dir/x.xml"),
+                "cannot write /nonexistent/dir/x.xml: No such file or directory"),
+        Mistake(("twilio", "fallback"), "PRESSZERO_BACKUP_NUMBER: '555' is not a phone number",
+                env={"PRESSZERO_BACKUP_NUMBER": "555"}),
+    ],
+    "doctor": [
+        Mistake(("doctor",), "not ready for a real line"),
+        Mistake(("doctor", "--number", "+15550001234"), "not ready for a real line",
+                env={"REDIS_URL": "redis://127.0.0.1:{FREE}/0"}),
+    ],
     "": [Mistake(("no-such-command",), "No such command 'no-such-command'")],
 }  # fmt: skip
 

@@ -39,6 +39,7 @@ from presszero.flows.engine.actions import (
 )
 from presszero.flows.language.twilio_languages import GATHER, SAY
 from presszero.voice import blueprint, callbacks_web, twiml
+from presszero.voice.fallback import fallback_document, thanks_document
 from presszero.voice.twiml import Target
 
 # -- the rules, from Twilio's docs ---------------------------------------------------------------
@@ -285,6 +286,9 @@ def rendered() -> Iterator[tuple[str, str, str]]:
     yield "callbacks-result", "answer", twiml.goodbye("Thanks. Goodbye.")
     yield "callbacks-failsafe", "answer", twiml.goodbye(callbacks_web.SORRY)
     yield "failsafe-static", "answer", blueprint.STATIC_FAILSAFE
+    for backup in ("+15550001111", ""):  # the number's fallback URL, presszero down
+        yield f"fallback-{backup or 'record'}", "answer", fallback_document(backup, "t.xml")
+    yield "fallback-thanks", "answer", thanks_document()
 
 
 RENDERED = list(rendered())
