@@ -163,6 +163,10 @@ FAULTS = {
         env={"REDIS_URL": "redis://127.0.0.1:{FREE}/0"},
         said=("Redis at redis://127.0.0.1:{FREE}/0 is not answering",
               "agents: not checked, since Redis is not answering")),
+    "an embedded Redis that cannot start": Fault(
+        env={"REDIS_URL": "", "PRESSZERO_DATA_DIR": "/proc/no-such-dir"},
+        said=("Redis: cannot use the data dir /proc/no-such-dir",
+              "agents: not checked, since Redis is not answering")),
     "a broken flow": Fault(
         env={"PRESSZERO_FLOWS": "{FLOW}"},
         said=("flows: PRESSZERO_FLOWS: ", "`presszero check` shows them all")),
