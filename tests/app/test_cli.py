@@ -78,15 +78,26 @@ def test_an_unreachable_redis_is_one_clear_line(monkeypatch: pytest.MonkeyPatch)
     assert len(result.output.strip().splitlines()) == 1
 
 
-def test_demo_loads_the_five_customers_dated_from_now(cli: CliRunner, redis_client):
+def test_demo_loads_the_six_customers_dated_from_now(cli: CliRunner, redis_client):
     result = cli.invoke(main, ["demo"])
     assert result.exit_code == 0
     store = ContextStore(redis_client)
-    assert store.customer_ids() == [f"cus_100{i}" for i in range(1, 6)]
+    assert store.customer_ids() == [f"cus_100{i}" for i in range(1, 7)]
     shown = cli.invoke(main, ["context", "show", "+15550100002"])
     assert "Dana Reyes" in shown.output
     assert "cancelled     Silver Health on" in shown.output
     assert "(3 days ago) by the company (non-payment)" in shown.output
+    assert "language" not in shown.output
+
+
+def test_context_show_says_the_language_a_customer_speaks(cli: CliRunner):
+    cli.invoke(main, ["demo"])
+    shown = cli.invoke(main, ["context", "show", "+15550100006"])
+    assert shown.exit_code == 0
+    assert "Lucía Gómez  (cus_1006)" in shown.output
+    assert "  language      Spanish (es-US)\n" in shown.output
+    as_json = cli.invoke(main, ["context", "show", "--json", "lucia@example.com"])
+    assert json.loads(as_json.output)["language"] == "es-US"
 
 
 def test_forget_and_export(cli: CliRunner, tmp_path: Path):
@@ -95,7 +106,7 @@ def test_forget_and_export(cli: CliRunner, tmp_path: Path):
     out = tmp_path / "out.jsonl"
     assert cli.invoke(main, ["context", "export", str(out)]).exit_code == 0
     ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
-    assert ids == ["cus_1001", "cus_1002", "cus_1004", "cus_1005"]
+    assert ids == ["cus_1001", "cus_1002", "cus_1004", "cus_1005", "cus_1006"]
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
