@@ -234,7 +234,7 @@ def openapi() -> Any:
 def demo_page() -> Any:
     """The widget on a page of its own; in demo mode `?as=PHONE|EMAIL|ID` signs in a demo customer.
 
-    Only the five demo customers (`context.demo.DEMO_IDS`): a demo server may hold real
+    Only the demo customers (`context.demo.DEMO_IDS`): a demo server may hold real
     customers too, and `as=` must never be a way to read their context.
     """
     identity = ""

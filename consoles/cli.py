@@ -15,6 +15,7 @@ from presszero.context.agents import (
     AgentStore,
     normalise_endpoint,
     normalise_name,
+    parse_languages,
     parse_queues,
 )
 from presszero.context.analytics import (
@@ -39,9 +40,18 @@ def agent() -> None:
 @click.option("--role", type=click.Choice(ROLES), help="agent (the default) or lead.")
 @click.option("--phone", help="Where they answer: +E164, sip:user@host or client:NAME.")
 @click.option("--queues", help="The queues they take, q1,q2 (default: every queue).")
+@click.option(
+    "--languages",
+    help="The languages they speak, en-US,es-US (default: the flow's first language).",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def agent_add(
-    name: str, role: str | None, phone: str | None, queues: str | None, password_stdin: bool
+    name: str,
+    role: str | None,
+    phone: str | None,
+    queues: str | None,
+    languages: str | None,
+    password_stdin: bool,
 ) -> None:
     """Add an agent, or update one (a password given resets theirs and signs them out)."""
     with open_store() as store:
@@ -51,6 +61,7 @@ def agent_add(
             if phone is not None:
                 normalise_endpoint(phone, store.region)
             taken = parse_queues(queues) if queues is not None else None
+            spoken = parse_languages(languages) if languages is not None else None
             exists = agents.get(name) is not None
             password = None
             if password_stdin:
@@ -63,30 +74,36 @@ def agent_add(
                 role,
                 endpoint=phone,
                 queues=taken,
+                languages=spoken,
                 region=store.region,
                 now=store.clock.now(),
             )
         except AgentError as exc:
             raise click.ClickException(str(exc)) from None
     where = masked(made.endpoint) or "no phone"
-    click.echo(f"{made.role} {made.name}: answers at {where}, takes {queue_list(made)}")
+    click.echo(
+        f"{made.role} {made.name}: answers at {where}, takes {queue_list(made)},"
+        f" speaks {language_list(made)}"
+    )
     if password is not None:
         click.echo(f"{made.name} can now sign in at /agent")
 
 
 @agent.command("list")
 def agent_list() -> None:
-    """List the agents: role, where they answer (masked), queues, status and since when."""
+    """List the agents: role, where they answer (masked), queues, languages, status and since
+    when."""
     with open_store() as store:
         everyone = AgentStore(store.redis).everyone()
     if not everyone:
         click.echo("no agents yet: add one with `presszero agent add NAME`")
         return
-    rows = [("NAME", "ROLE", "ANSWERS AT", "QUEUES", "STATUS", "SINCE")]
+    rows = [("NAME", "ROLE", "ANSWERS AT", "QUEUES", "LANGUAGES", "STATUS", "SINCE")]
     for a in everyone:
         since = a.since.strftime("%Y-%m-%d %H:%M UTC") if a.since else "-"
         status = f"busy ({a.busy_with})" if a.status == "busy" else a.status
-        rows.append((a.name, a.role, masked(a.endpoint) or "-", queue_list(a), status, since))
+        where = masked(a.endpoint) or "-"
+        rows.append((a.name, a.role, where, queue_list(a), language_list(a), status, since))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
     for row in rows:
         cells = [f"{cell:<{width}}" for cell, width in zip(row, widths, strict=False)]
@@ -127,6 +144,11 @@ def masked(endpoint: str) -> str:
 
 def queue_list(who: Agent) -> str:
     return ",".join(who.queues) or "all"
+
+
+def language_list(who: Agent) -> str:
+    """Return the languages an agent speaks; "default" (the flow's first) when they named none."""
+    return ",".join(who.languages) or "default"
 
 
 @click.command("report")

@@ -14,9 +14,9 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from presszero.context.words import in_words
+from presszero.context.words import in_words, spoken_language
 
-__all__ = ["alert_of", "in_words", "local_time", "moment_of", "name_of"]
+__all__ = ["alert_of", "in_words", "local_time", "moment_of", "name_of", "spoken_language"]
 
 STYLES = ("time", "date", "datetime")  # time: a time of day, with the date unless today
 

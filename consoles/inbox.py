@@ -32,7 +32,14 @@ from flask import (
 
 from presszero.chat.rasa_api import RasaDeliveryError, RasaServer
 from presszero.chat.service import ChatService, shown_name
-from presszero.consoles.display import alert_of, in_words, local_time, moment_of, name_of
+from presszero.consoles.display import (
+    alert_of,
+    in_words,
+    local_time,
+    moment_of,
+    name_of,
+    spoken_language,
+)
 from presszero.context.agents import AgentStore, ConsoleSession
 from presszero.context.handoffs import HandoffStore
 from presszero.context.store import UnknownCustomer
@@ -136,6 +143,7 @@ def template_helpers() -> dict[str, Any]:
         "name_of": name_of,
         "in_words": in_words,
         "alert_of": alert_of,
+        "spoken_language": spoken_language,
     }
 
 

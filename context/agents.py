@@ -1,8 +1,8 @@
 """People who take over: agents and leads, where they answer, and whether they are free.
 
 One hash per agent, `pz:{agents}:agent:alex` (name, role, password hash, endpoint, queues,
-status, since, busy_with, after, epoch), the names in `pz:{agents}:all`, and the available
-ones in `pz:{agents}:available`, scored by when they became free (longest idle first). The
+languages, status, since, busy_with, after, epoch), the names in `pz:{agents}:all`, and the
+available ones in `pz:{agents}:available`, scored by when they became free (longest idle first). The
 `{agents}` hash tag keeps them in one slot, so a presence change is one script on a cluster too.
 `epoch` is a per-agent nonce a console session carries: a new one (a password reset, a new role,
 a removal) signs out every session that holds the old one.
@@ -27,7 +27,10 @@ from typing import Any
 from redis.typing import EncodableT, FieldT
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from presszero.flows.language.languages import base
+
 from .connect import RedisClient, run_script
+from .models import RecordError, normalise_language
 from .phones import PhoneError, normalise_phone
 from .store import PREFIX
 
@@ -58,10 +61,17 @@ class Agent:
     since: datetime | None = None  # when the status last changed (available: idle since)
     busy_with: str = ""  # the conversation id, while busy
     after: str = ""  # while busy: available or away, what they go back to when it ends
+    # The languages they speak ("en-US", "es-US"); () for the team's own: the flow's first.
+    languages: tuple[str, ...] = ()
 
     def takes(self, queue: str) -> bool:
         """Return True when this agent answers `queue`."""
         return not self.queues or queue in self.queues
+
+    def speaks(self, language: str, default: str = "") -> bool:
+        """Return True when this agent speaks `language` (by its base: "es-MX" speaks
+        "es-US"); one who named none speaks `default`, the flow's first language."""
+        return base(language) in {base(tag) for tag in self.languages or (default,)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +123,17 @@ def parse_queues(raw: str) -> tuple[str, ...]:
         if not _QUEUE.match(name) or name == "all":
             raise AgentError(f"{name!r} is not a queue name (lower case letters, digits and _)")
     return tuple(dict.fromkeys(names))
+
+
+def parse_languages(raw: str) -> tuple[str, ...]:
+    """Return the language tags in "en-US,es-US", each one presszero speaks; () for ""."""
+    tags = []
+    for tag in (t for t in raw.split(",") if t.strip()):
+        try:
+            tags.append(normalise_language(tag, "languages"))
+        except RecordError as exc:
+            raise AgentError(str(exc)) from None
+    return tuple(dict.fromkeys(tags))
 
 
 # Presence changes read and write the hash and the index together, so they are scripts.
@@ -209,6 +230,7 @@ class AgentStore:
         *,
         endpoint: str | None = None,
         queues: Sequence[str] | None = None,
+        languages: Sequence[str] | None = None,
         region: str = "US",
         now: datetime | None = None,
     ) -> Agent:
@@ -227,6 +249,8 @@ class AgentStore:
             fields["endpoint"] = normalise_endpoint(endpoint, region)
         if queues is not None:
             fields["queues"] = ",".join(parse_queues(",".join(queues)))
+        if languages is not None:
+            fields["languages"] = ",".join(parse_languages(",".join(languages)))
         old = _decode(self.redis.hgetall(self._key(name)))
         if not old:
             if password is None:
@@ -464,6 +488,14 @@ class AgentStore:
         self.redis.zrem(self._online, name)
 
 
+def speakers_first(agents: Sequence[Agent], language: str, default: str = "") -> list[Agent]:
+    """Return those of `agents` who speak `language` (the conversation's) when any does, else
+    all of them all the same: a person must answer, and the whisper tells them the language.
+    `default` is the language of agents who named none (the flow's first)."""
+    speakers = [a for a in agents if a.speaks(language, default)] if language else []
+    return speakers or list(agents)
+
+
 def normalise_name(name: str) -> str:
     """Return an agent's name as stored (lower case), or raise AgentError."""
     name = name.strip().lower()
@@ -506,6 +538,7 @@ def _agent(record: Mapping[str, str]) -> Agent | None:
         since=datetime.fromtimestamp(float(since), UTC) if since else None,
         busy_with=record.get("busy_with", ""),
         after=record.get("after", ""),
+        languages=tuple(t for t in record.get("languages", "").split(",") if t),
     )
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from presszero.flows.language.languages import name_of
 from presszero.runtime import open_store
 
 from .forget import RewriteFailed, forget_customer
@@ -90,6 +91,8 @@ def describe(customer: Customer, now: datetime) -> str:
     rows = [f"{customer.name}  ({customer.id})"]
     rows.append(f"  phones        {', '.join(customer.phones) or '-'}")
     rows.append(f"  email         {customer.email or '-'}")
+    if customer.language:
+        rows.append(f"  language      {name_of(customer.language)} ({customer.language})")
     plan = customer.plan
     since = f" (started {_when(plan.started_at, now)})" if plan.started_at else ""
     rows.append(f"  plan          {plan.name or '-'}: {plan.status}{since}")

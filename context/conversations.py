@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from redis.commands.core import CoreCommands
@@ -106,6 +106,10 @@ class Turn:
     meta: dict[str, Any]
     replay: str | None  # the response already given, when this turn was taken before
     mode: str = ""  # a chat's: who has it (bot, waiting, with_agent, message, closed)
+    # Read with the customer as the conversation starts (load_beside, queue_load with a
+    # find): the language the caller is known to speak, their record's or the one last
+    # chosen from their phone ("" when neither, or when nothing was looked up).
+    known_language: str = ""
 
     @property
     def started(self) -> bool:
@@ -132,11 +136,12 @@ class ConversationStore:
     def load_beside(
         self, store: ContextStore, kind: str, value: str, channel: str, conversation_id: str
     ) -> tuple[Turn, Customer | None]:
-        """Return the conversation (checked for a replay of its first turn) and the customer
-        `store` finds by `kind` and `value`: one round trip on one Redis."""
+        """Return the conversation (checked for a replay of its first turn, with the language
+        the caller is known to speak) and the customer `store` finds by `kind` and `value`:
+        one round trip on one Redis."""
         key = self.key(channel, conversation_id)
-        customer, values = store.find_beside(kind, value, key, _fields(0))
-        return _turn(values, 0), customer
+        customer, values, language = store.find_beside(kind, value, key, _fields(0))
+        return replace(_turn(values, 0), known_language=language), customer
 
     def queue_load(
         self,
@@ -158,8 +163,8 @@ class ConversationStore:
         read = store.queue_find_beside(pipe, kind, value, key, _fields(turn))
 
         def found(replies: list[Any]) -> tuple[Turn, Customer | None]:
-            customer, values = read(replies[at])
-            return _turn(values, turn), customer
+            customer, values, language = read(replies[at])
+            return replace(_turn(values, turn), known_language=language), customer
 
         return found
 

@@ -9,11 +9,11 @@ from .forget import unlist_missing_handoffs
 from .models import Customer, format_time
 from .store import ContextStore
 
-DEMO_IDS = ("cus_1001", "cus_1002", "cus_1003", "cus_1004", "cus_1005")
+DEMO_IDS = ("cus_1001", "cus_1002", "cus_1003", "cus_1004", "cus_1005", "cus_1006")
 
 
 def demo_records(now: datetime) -> list[dict[str, Any]]:
-    """Return the five demo customers as JSONL records, their history relative to `now`."""
+    """Return the six demo customers as JSONL records, their history relative to `now`."""
 
     def ago(**delta: float) -> str:
         return format_time(now - timedelta(**delta))
@@ -86,6 +86,14 @@ def demo_records(now: datetime) -> list[dict[str, Any]]:
             "email": "kim@example.com",
             "plan": plan("Platinum Health"),
             "flags": ["vip"],
+        },
+        {
+            "id": "cus_1006",
+            "name": "Lucía Gómez",
+            "phones": ["+15550100006"],
+            "email": "lucia@example.com",
+            "plan": plan("Gold Health"),
+            "language": "es-US",  # hears Spanish first; the agent is told she speaks it
         },
     ]
 

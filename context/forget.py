@@ -3,7 +3,8 @@
 A customer's own keys (record, log, indexes, and the calls and chats linked to them) go with
 `ContextStore.forget`. Whatever else may name them is found by reading it: a call or chat from
 before they were a customer, a chat where they typed their email, an unattributed contact from
-their phone, a handoff or a callback owed, an analytics event. A conversation's keys share its
+their phone, the language chosen from their phone, a handoff or a callback owed, an
+analytics event. A conversation's keys share its
 hash tag (`pz:conv:{voice:CA1}`, `pz:handoff:{voice:CA1}`, `pz:callback:{voice:CA1}`), so when
 one of them names the customer, all of them go. Then the append-only file is rewritten, so its
 old copies of them leave the disk too.
@@ -80,11 +81,16 @@ def forget_customer(store: ContextStore, customer_id: str, *, rewrite: bool = Tr
     traces = Traces(customer_id, phones, customer.email if customer else "", store.region)
     tags = _tags_of(store, customer_id)  # read before their own keys go
     existed = store.forget(customer_id)
+    # The language chosen from their phones (before they were a customer, or by someone
+    # else on that phone since): it names their number, so it goes too.
+    chosen = 0
+    for phone in phones:
+        chosen += int(store.redis.delete(store.language_key(phone)))
     erased = erase_traces(store.redis, traces, store.prefix, tags)
     unlist_missing_handoffs(store.redis, store.prefix)
-    if rewrite and (existed or erased):
+    if rewrite and (existed or erased or chosen):
         rewrite_files(store.redis)
-    return existed or erased > 0
+    return existed or erased + chosen > 0
 
 
 def erase_traces(

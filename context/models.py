@@ -31,6 +31,9 @@ PARTIES: tuple[str, ...] = get_args(Party)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+# A language tag as the record takes it: a language, then an optional script or region
+# ("es", "es-US", "zh-Hant-TW"); BCP 47's extensions and private use are not needed here.
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|\d{3}))?$")
 _WINDOW = re.compile(r"^\s*(\d+)\s*(m|h|d|w)\s*$")
 _WINDOW_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
@@ -293,6 +296,7 @@ CUSTOMER_FIELDS = (
     "contacts",
     "appointments",
     "flags",
+    "language",
 )
 
 
@@ -309,6 +313,7 @@ class Customer:
     contacts: tuple[Contact, ...] = ()
     appointments: tuple[Appointment, ...] = ()
     flags: frozenset[str] = field(default_factory=frozenset)
+    language: str = ""  # the language they speak ("es-US"), "" when unknown
 
     @classmethod
     def from_dict(cls, data: Any, *, region: str = "US") -> Customer:
@@ -340,6 +345,7 @@ class Customer:
             if phone is not None and phone not in phones:
                 phones.append(phone)
         email = parsed(_email, data)
+        language = parsed(_language, data)
         plan = NO_PLAN if data.get("plan") is None else parsed(Plan.from_dict, data["plan"])
         flags = parsed(_list, data, "flags", "flags") or []
         for i, flag in enumerate(flags):
@@ -365,6 +371,7 @@ class Customer:
             contacts=lists["contacts"],
             appointments=lists["appointments"],
             flags=frozenset(f.strip().lower() for f in flags),
+            language=language or "",
         )
         return customer, []
 
@@ -380,6 +387,7 @@ class Customer:
             "contacts": [c.to_dict() for c in self.contacts],
             "appointments": [a.to_dict() for a in self.appointments],
             "flags": sorted(self.flags),
+            **({"language": self.language} if self.language else {}),
         }
 
     # -- what the assistant asks before it speaks -----------------------------------------
@@ -493,6 +501,29 @@ def _email(data: dict[str, Any]) -> str:
     if email and not _EMAIL.match(email):
         raise RecordError("email", f"not an email address: {email!r}")
     return email
+
+
+def _language(data: dict[str, Any]) -> str:
+    raw = _str(data, "language", "language", required=False)
+    return normalise_language(raw, "language") if raw.strip() else ""
+
+
+def normalise_language(raw: str, where: str) -> str:
+    """Return a language tag presszero speaks in its usual case ("es-us" → "es-US"), or raise
+    RecordError naming `where`."""
+    # Imported here: presszero.flows imports this module (the engine reads customers).
+    from presszero.flows.language.languages import SUPPORTED, supported
+
+    tag = raw.strip().replace("_", "-")
+    if not _LANGUAGE.match(tag):
+        raise RecordError(where, f"not a language tag (write e.g. en-US, es-US): {raw!r}")
+    if not supported(tag):
+        spoken = " and ".join(f"{b}-*" for b in SUPPORTED)
+        raise RecordError(where, f"presszero speaks {spoken} only, not {raw!r}")
+    parts = tag.split("-")
+    return "-".join(
+        [parts[0].lower()] + [p.title() if len(p) == 4 else p.upper() for p in parts[1:]]
+    )
 
 
 def local_day_start(now: datetime, timezone: Any, days_back: int = 0) -> datetime:

@@ -28,19 +28,26 @@ return {profile, redis.call('LRANGE', log_key, -tonumber(ARGV[3]), -1)}
 """
 
 # One Redis only. KEYS: a hash to read as well (a conversation). ARGV: kind, value, how many log
-# entries, prefix, then the hash's fields. Returns {fields} or {fields, profile, log}: the
-# first turn of a call reads its conversation and finds its caller in one round trip.
+# entries, prefix, then the hash's fields. Returns {fields, language} or {fields, language,
+# profile, log}, where language is the one remembered for the phone (`pz:lang:<phone>`, ''
+# when none or when the kind is not a phone): the first turn of a call reads its
+# conversation, finds its caller and the language they chose last time in one round trip.
 LOOKUP_BESIDE = """
 local read = redis.call('HMGET', KEYS[1], unpack(ARGV, 5))
+local language = ''
+if ARGV[1] == 'phone' then
+  language = redis.call('GET', ARGV[4] .. ':lang:' .. ARGV[2]) or ''
+end
 local id = ARGV[2]
 if ARGV[1] ~= 'id' then
   id = redis.call('GET', ARGV[4] .. ':' .. ARGV[1] .. ':' .. ARGV[2])
-  if not id then return {read} end
+  if not id then return {read, language} end
 end
 local profile_key = ARGV[4] .. ':c:{' .. id .. '}'
 local profile = redis.call('GET', profile_key)
-if not profile then return {read} end
-return {read, profile, redis.call('LRANGE', profile_key .. ':log', -tonumber(ARGV[3]), -1)}
+if not profile then return {read, language} end
+return {read, language, profile,
+        redis.call('LRANGE', profile_key .. ':log', -tonumber(ARGV[3]), -1)}
 """
 
 # KEYS: profile, log, seen. ARGV: key, contact json.
@@ -87,11 +94,25 @@ if old then
 end
 """
 
+# The language a caller chose (remember_language) outlives an import that does not name one:
+# the new profile (NEW) gets the stored one (`old`, read before) when it has none. The profile
+# is Python's json.dumps of an object with keys, so the field goes in before its last brace.
+_KEEP_LANGUAGE = """
+local profile = NEW
+if old then
+  local was = cjson.decode(old).language
+  if type(was) == 'string' and was ~= '' and cjson.decode(profile).language == nil then
+    profile = string.sub(profile, 1, -2) .. ',"language":' .. cjson.encode(was) .. '}'
+  end
+end
+"""
+
 # One Redis only. KEYS: profile, log, seen. ARGV: prefix, id, profile json, phones json, email,
 # then (contact key, contact json) pairs. Index entries the new profile no longer has are dropped.
 UPSERT = (
     _DROP_OLD_INDEXES
-    + """redis.call('SET', KEYS[1], ARGV[3])
+    + _KEEP_LANGUAGE.replace("NEW", "ARGV[3]")
+    + """redis.call('SET', KEYS[1], profile)
 for _, p in ipairs(cjson.decode(ARGV[4])) do
   redis.call('SET', prefix .. ':phone:' .. p, id)
 end
@@ -118,9 +139,13 @@ return old and 1 or 0
 
 # Cluster. KEYS: profile, log, seen. ARGV: profile json, then (contact key, contact json)
 # pairs. Returns {contacts added, the profile it replaced or ''}; the caller fixes the indexes.
-SAVE = """
-local old = redis.call('GET', KEYS[1]) or ''
-redis.call('SET', KEYS[1], ARGV[1])
+SAVE = (
+    """
+local old = redis.call('GET', KEYS[1])
+"""
+    + _KEEP_LANGUAGE.replace("NEW", "ARGV[1]")
+    + """old = old or ''
+redis.call('SET', KEYS[1], profile)
 local added = 0
 for i = 2, #ARGV, 2 do
   if redis.call('SADD', KEYS[3], ARGV[i]) == 1 then
@@ -130,6 +155,7 @@ for i = 2, #ARGV, 2 do
 end
 return {added, old}
 """
+)
 
 # Cluster. KEYS: one phone or email index entry. ARGV: id. Drops it only if it is this id's.
 DROP_INDEX = """

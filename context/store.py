@@ -13,18 +13,23 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import redis
 
 from . import scripts
 from .clock import Clock, SystemClock
 from .connect import REDIS_ERRORS, RedisClient, is_cluster, mget, run_script, text
-from .models import Contact, Customer
+from .models import Contact, Customer, normalise_language
 from .phones import try_normalise_phone
 from .stored import customer_from_stored
 
 PREFIX = "pz"
 RECENT_CONTACTS = 200  # how much of the log a lookup returns; older entries stay stored
+# How long the language an unknown caller chose is remembered for their phone number
+# (`pz:lang:<E164>`): a year and a bit, so a yearly caller still hears their language.
+LANGUAGE_TTL = timedelta(days=400)
 
 
 def linked_key(prefix: str, customer_id: str) -> str:
@@ -44,6 +49,11 @@ def queue_link(client: Any, prefix: str, customer_id: str, keys: list[str], unti
     linked = linked_key(prefix, customer_id)
     client.zadd(linked, dict.fromkeys(keys, until))
     client.zremrangebyscore(linked, "-inf", time.time())
+
+
+# What find_beside returns: the customer (or None), the hash's fields, and the language the
+# customer is known to speak (their record's, or the one last chosen from the phone; "").
+Beside = tuple[Customer | None, list[bytes | str | None], str]
 
 
 class UnknownCustomer(LookupError):
@@ -87,6 +97,11 @@ class ContextStore:
     def _index_key(self, kind: str, value: str) -> str:
         return f"{self.prefix}:{kind}:{value}"
 
+    def language_key(self, e164: str) -> str:
+        """Return the key of the language last chosen from this phone by a caller we do
+        not know (LANGUAGE_TTL after the choice, it is gone)."""
+        return f"{self.prefix}:lang:{e164}"
+
     # -- lookups --------------------------------------------------------------------------
 
     def get(self, customer_id: str) -> Customer | None:
@@ -129,23 +144,25 @@ class ContextStore:
         found = run_script(self._lookup, keys, [kind, value, RECENT_CONTACTS, self.prefix])
         return _customer(found) if found else None
 
-    def find_beside(
-        self, kind: str, value: str, key: str, fields: Sequence[str]
-    ) -> tuple[Customer | None, list[bytes | str | None]]:
-        """Return the customer found by `kind` (id, phone, email) and `fields` of hash `key`.
+    def find_beside(self, kind: str, value: str, key: str, fields: Sequence[str]) -> Beside:
+        """Return the customer found by `kind` (id, phone, email), `fields` of hash `key`, and
+        the language the customer is known to speak (see known_language).
 
-        One round trip on one Redis, where a script may read both; on a cluster the hash lives
-        on another slot, so it is read on its own. An unusable `value` finds no one.
+        One round trip on one Redis, where a script may read all three; on a cluster the hash
+        and the phone's language live on other slots, so they are read on their own. An
+        unusable `value` finds no one.
         """
         value = self._searchable(kind, value)
         if not value or self.cluster:
-            return self._find(kind, value), self.redis.hmget(key, list(fields))
+            customer = self._find(kind, value)
+            language = self._known(customer, value if kind == "phone" else "")
+            return customer, self.redis.hmget(key, list(fields)), language
         found = self._lookup_beside(keys=[key], args=self._beside_args(kind, value, fields))
         return _found_beside(found)
 
     def queue_find_beside(
         self, pipe: Any, kind: str, value: str, key: str, fields: Sequence[str]
-    ) -> Callable[[Any], tuple[Customer | None, list[bytes | str | None]]]:
+    ) -> Callable[[Any], Beside]:
         """Queue `find_beside` on `pipe`; return what reads its reply into its answer.
 
         On a cluster only the hash is queued; the lookup is made when the reply is read.
@@ -153,7 +170,12 @@ class ContextStore:
         value = self._searchable(kind, value)
         if not value or self.cluster:
             pipe.hmget(key, list(fields))
-            return lambda values: (self._find(kind, value), values)
+
+            def read(values: Any) -> Beside:
+                customer = self._find(kind, value)
+                return customer, values, self._known(customer, value if kind == "phone" else "")
+
+            return read
         run_script(self._lookup_beside, [key], self._beside_args(kind, value, fields), pipe)
         return _found_beside
 
@@ -165,7 +187,63 @@ class ContextStore:
     def _beside_args(self, kind: str, value: str, fields: Sequence[str]) -> list[Any]:
         return [kind, value, RECENT_CONTACTS, self.prefix, *fields]
 
+    def known_language(self, customer: Customer | None, phone: str) -> str:
+        """Return the language this caller is known to speak: their record's, else the one
+        last chosen from `phone` (any common format), else ""."""
+        if customer is not None and customer.language:
+            return customer.language
+        return self._known(None, try_normalise_phone(phone, self.region) or "")
+
+    def _known(self, customer: Customer | None, e164: str) -> str:
+        if customer is not None and customer.language:
+            return customer.language
+        raw = self.redis.get(self.language_key(e164)) if e164 else None
+        return text(raw) if raw else ""
+
     # -- writes ---------------------------------------------------------------------------
+
+    def remember_language(
+        self, customer_id: str | None, phone: str, language: str, now: datetime
+    ) -> bool:
+        """Remember the language a caller chose: on their record when they are a customer,
+        else for their phone number until LANGUAGE_TTL from `now`. Return False when there is
+        no one to remember it for (no customer and no usable number).
+
+        The record is changed where it stands (watched, worked out again if an import or
+        another turn wrote it meanwhile), so nothing written beside it is lost.
+        """
+        language = normalise_language(language, "language")
+        if customer_id and self._set_language(customer_id, language):
+            return True
+        e164 = try_normalise_phone(phone, self.region)
+        if e164 is None:
+            return False
+        until = int((now + LANGUAGE_TTL).timestamp())
+        self.redis.set(self.language_key(e164), language, exat=until)
+        return True
+
+    def _set_language(self, customer_id: str, language: str) -> bool:
+        """Set `language` on the customer's stored profile; False when there is none."""
+        key = self.customer_key(customer_id)
+        with self.redis.pipeline(transaction=True) as pipe:
+            while True:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.get(key)
+                    if not raw:
+                        pipe.unwatch()
+                        return False
+                    profile = json.loads(raw)
+                    if profile.get("language") == language:
+                        pipe.unwatch()
+                        return True
+                    profile["language"] = language
+                    pipe.multi()
+                    pipe.set(key, json.dumps(profile))
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
 
     def record_contact(self, customer_id: str, contact: Contact) -> bool:
         """Append `contact` to the customer's log; return False if it was already there.
@@ -345,9 +423,13 @@ def _glob_escape(text: str) -> str:
     return "".join("\\" + ch if ch in "*?[]\\" else ch for ch in text)
 
 
-def _found_beside(found: list[Any]) -> tuple[Customer | None, list[bytes | str | None]]:
-    """Return (customer or None, the hash's fields) from LOOKUP_BESIDE's reply."""
-    return (_customer(found[1:]) if len(found) > 1 else None), found[0]
+def _found_beside(found: list[Any]) -> Beside:
+    """Return (customer or None, the hash's fields, known language) from LOOKUP_BESIDE's
+    reply."""
+    customer = _customer(found[2:]) if len(found) > 2 else None
+    if customer is not None and customer.language:
+        return customer, found[0], customer.language
+    return customer, found[0], text(found[1]) if found[1] else ""
 
 
 def _customer(found: Sequence[Any]) -> Customer:

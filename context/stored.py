@@ -68,6 +68,7 @@ def customer_from_stored(profile: dict[str, Any], log: list[dict[str, Any]]) -> 
                 )
             ),
             flags=frozenset(profile.get("flags") or ()),
+            language=profile.get("language") or "",
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise RecordError("", f"stored record is damaged: {exc}") from exc

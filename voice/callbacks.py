@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from presszero.context.agents import Agent, AgentStore
+from presszero.context.agents import Agent, AgentStore, speakers_first
 from presszero.context.callbacks import FINAL, LIVE, CallbackStore, Claim
 from presszero.context.clock import Clock
 from presszero.context.handoffs import HandoffStore
@@ -123,7 +123,9 @@ class Dialer:
             self.callbacks.look_at(handoff_id, later.timestamp())
             return False
         queue = str(record.get("queue") or "support")
-        free = [] if queue in nobody else self._free(queue, now)
+        # The agent who speaks the customer's language rings first, if one is free.
+        speaks = (str((record.get("summary") or {}).get("language") or ""), flow.language)
+        free = [] if queue in nobody else self._free(queue, now, *speaks)
         if not free:
             nobody.add(queue)
             if not self._lapsed(handoff_id, now):
@@ -137,7 +139,7 @@ class Dialer:
         if not claim.attempt:
             self._claim_refused(handoff_id, claim, now)
             return False
-        if not free and (free := self._free(queue, now)):
+        if not free and (free := self._free(queue, now, *speaks)):
             nobody.discard(queue)
         agent = next((a for a in free if self._grab(a, handoff_id, now)), None)
         if agent is None:  # everyone was taken meanwhile: the try is not made
@@ -148,8 +150,11 @@ class Dialer:
         self.callbacks.look_at(handoff_id, claim.look_again)
         return self._dial(handoff_id, claim.attempt, agent, now)
 
-    def _free(self, queue: str, now: datetime) -> list[Agent]:
-        return [a for a in self.agents.available_for(queue, now) if a.endpoint]
+    def _free(self, queue: str, now: datetime, language: str, default: str) -> list[Agent]:
+        """Return the free agents with a phone for `queue`, those who speak `language` first."""
+        on_phone = [a for a in self.agents.available_for(queue, now) if a.endpoint]
+        first = speakers_first(on_phone, language, default)
+        return first + [a for a in on_phone if a not in first]
 
     def _lapsed(self, handoff_id: str, now: datetime) -> bool:
         """Return True when a try is under way on paper but its claim has lapsed."""

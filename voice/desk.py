@@ -1,12 +1,15 @@
 """Where a call meets a person: ringing the agents, the whisper, the queue, and answering.
 
 A handoff rings every agent who is available for its queue at once (up to ten), each with a
-whisper; the first to answer takes the call. Ringing everyone gets the caller to a person
-soonest, and an agent who answers is marked busy at once, so the next caller rings the
-others. When no one is available, or no one answers, the caller waits in the queue, hears
-their place and an estimate from the agents on duty and recent handle times, and can press 1
-for a callback. An agent takes a waiting caller from the inbox (the call is redirected, through
-Twilio's REST API, to a Dial of that agent) or by calling the line from their own phone.
+whisper; the first to answer takes the call. In a conversation held in one of several
+languages, only those of them who speak it ring, unless none of those is free: then all of
+them do (a person must answer; the whisper says the language). Ringing everyone gets the
+caller to a person soonest, and an agent who answers is marked busy at once, so the next
+caller rings the others. When no one is available, or no one answers, the caller waits in
+the queue, hears their place and an estimate from the agents on duty and recent handle times,
+and can press 1 for a callback. An agent takes a waiting caller from the inbox (the call is
+redirected, through Twilio's REST API, to a Dial of that agent) or by calling the line from
+their own phone.
 
 An agent on a phone presses a key after the whisper to take the call: a voicemail that picks
 up presses none, so the caller goes back in line instead of being put through to a recording.
@@ -25,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from statistics import median
 from typing import Any
 
-from presszero.context.agents import Agent
+from presszero.context.agents import Agent, speakers_first
 from presszero.flows.engine.actions import Action, Handoff
 from presszero.turns import Turns
 
@@ -69,8 +72,11 @@ class CallDesk:
             return Target(workflow=self.target.workflow, task=task_attributes(handoff))
         if self.target.dial:
             return self.target
-        free = self.agents.available_for(handoff.queue, self.clock.now())
-        ring = tuple((a.name, a.endpoint) for a in free if a.endpoint)
+        free = [a for a in self.agents.available_for(handoff.queue, self.clock.now()) if a.endpoint]
+        ring = tuple(
+            (a.name, a.endpoint)
+            for a in speakers_first(free, handoff.summary.language, _language(self))
+        )
         return Target(agents=ring)
 
     def answered(self, call: str, agent: str) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from presszero.context.words import spoken_language
+
 
 def name_of(summary: Mapping[str, Any]) -> str:
     """Return the customer's name as the agent should hear it (no id)."""
@@ -25,6 +27,9 @@ def whisper_text(summary: Mapping[str, Any], *, callback: bool = False) -> str:
         return "A support call. We know nothing about the caller yet."
     opening = "A call back to" if callback else "A call from"
     sentences = [f"{opening} {name_of(summary)}."]
+    language = spoken_language({"summary": summary})
+    if language:  # before anything else they hear: it decides how they answer
+        sentences.append(f"They speak {language}.")
     sentences.extend(_sentence(s) for s in summary.get("situation") or ())
     told = [str(t) for t in summary.get("told") or ()]
     if told:

@@ -78,15 +78,26 @@ def test_an_unreachable_redis_is_one_clear_line(monkeypatch: pytest.MonkeyPatch)
     assert len(result.output.strip().splitlines()) == 1
 
 
-def test_demo_loads_the_five_customers_dated_from_now(cli: CliRunner, redis_client):
+def test_demo_loads_the_six_customers_dated_from_now(cli: CliRunner, redis_client):
     result = cli.invoke(main, ["demo"])
     assert result.exit_code == 0
     store = ContextStore(redis_client)
-    assert store.customer_ids() == [f"cus_100{i}" for i in range(1, 6)]
+    assert store.customer_ids() == [f"cus_100{i}" for i in range(1, 7)]
     shown = cli.invoke(main, ["context", "show", "+15550100002"])
     assert "Dana Reyes" in shown.output
     assert "cancelled     Silver Health on" in shown.output
     assert "(3 days ago) by the company (non-payment)" in shown.output
+    assert "language" not in shown.output
+
+
+def test_context_show_says_the_language_a_customer_speaks(cli: CliRunner):
+    cli.invoke(main, ["demo"])
+    shown = cli.invoke(main, ["context", "show", "+15550100006"])
+    assert shown.exit_code == 0
+    assert "Lucía Gómez  (cus_1006)" in shown.output
+    assert "  language      Spanish (es-US)\n" in shown.output
+    as_json = cli.invoke(main, ["context", "show", "--json", "lucia@example.com"])
+    assert json.loads(as_json.output)["language"] == "es-US"
 
 
 def test_forget_and_export(cli: CliRunner, tmp_path: Path):
@@ -95,7 +106,7 @@ def test_forget_and_export(cli: CliRunner, tmp_path: Path):
     out = tmp_path / "out.jsonl"
     assert cli.invoke(main, ["context", "export", str(out)]).exit_code == 0
     ids = [json.loads(line)["id"] for line in out.read_text().splitlines()]
-    assert ids == ["cus_1001", "cus_1002", "cus_1004", "cus_1005"]
+    assert ids == ["cus_1001", "cus_1002", "cus_1004", "cus_1005", "cus_1006"]
 
 
 def run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -178,7 +189,9 @@ def agent_rows(cli: CliRunner) -> dict[str, list[str]]:
     listed = cli.invoke(main, ["agent", "list"])
     assert listed.exit_code == 0, listed.output
     lines = listed.output.splitlines()
-    assert lines[0].split() == ["NAME", "ROLE", "ANSWERS", "AT", "QUEUES", "STATUS", "SINCE"]
+    assert lines[0].split() == [
+        "NAME", "ROLE", "ANSWERS", "AT", "QUEUES", "LANGUAGES", "STATUS", "SINCE"
+    ]  # fmt: skip
     return {line.split()[0]: line.split()[1:] for line in lines[1:]}
 
 
@@ -187,17 +200,19 @@ def test_agents_are_added_with_where_they_answer_and_listed_masked(cli: CliRunne
     added = cli.invoke(
         main,
         ["agent", "add", "Ana", "--phone", "(555) 010-0001", "--queues", "plans,billing",
-         "--password-stdin"],
+         "--languages", "en-us, es-US", "--password-stdin"],
         input=AGENT_PASSWORD,
     )  # fmt: skip
     assert added.exit_code == 0, added.output
-    assert "agent ana: answers at …0001, takes plans,billing" in added.output
+    assert "agent ana: answers at …0001, takes plans,billing, speaks en-US,es-US" in added.output
     assert "ana can now sign in at /agent" in added.output
     cli.invoke(main, ["agent", "add", "lee", "--role", "lead", "--phone", "client:lee",
                       "--password-stdin"], input=AGENT_PASSWORD)  # fmt: skip
     rows = agent_rows(cli)
-    assert rows["ana"] == ["agent", "…0001", "plans,billing", "away", "2026-11-23", "15:00", "UTC"]
-    assert rows["lee"][:4] == ["lead", "client:lee", "all", "away"]
+    assert rows["ana"] == [
+        "agent", "…0001", "plans,billing", "en-US,es-US", "away", "2026-11-23", "15:00", "UTC"
+    ]  # fmt: skip
+    assert rows["lee"][:5] == ["lead", "client:lee", "all", "default", "away"]
     assert "5550100001" not in cli.invoke(main, ["agent", "list"]).output
 
 
@@ -207,7 +222,9 @@ def test_readding_an_agent_updates_them_without_asking_for_a_password(cli: CliRu
     updated = cli.invoke(main, ["agent", "add", "ana", "--phone", "sip:ana@pbx.example.com",
                                 "--queues", "tech"])  # fmt: skip
     assert updated.exit_code == 0, updated.output
-    assert "lead ana: answers at sip:ana@pbx.example.com, takes tech" in updated.output
+    assert "lead ana: answers at sip:ana@pbx.example.com, takes tech, speaks default" in (
+        updated.output
+    )
     assert "sign in" not in updated.output
     assert AgentStore(redis_client).verify("ana", AGENT_PASSWORD.strip()) is not None
     assert agent_rows(cli)["ana"][:3] == ["lead", "sip:ana@pbx.example.com", "tech"]
@@ -218,6 +235,8 @@ def test_readding_an_agent_updates_them_without_asking_for_a_password(cli: CliRu
     [
         (["--phone", "not a phone"], "Error: not a phone number: 'not a phone'"),
         (["--queues", "plans,Big Team"], "Error: 'big team' is not a queue name"),
+        (["--languages", "en-US,fr-FR"], "Error: languages: presszero speaks en-* and es-* only"),
+        (["--languages", "Spanish"], "Error: languages: not a language tag"),
         (["--password-stdin"], "Error: a password needs at least 10 characters"),
     ],
 )
@@ -232,7 +251,7 @@ def test_a_bad_agent_update_is_one_line_and_changes_nothing(
     assert len(refused.output.strip().splitlines()) == 1
     kept = AgentStore(redis_client).get("ana")
     assert kept is not None
-    assert (kept.endpoint, kept.queues) == ("+15550100001", ())
+    assert (kept.endpoint, kept.queues, kept.languages) == ("+15550100001", (), ())
     assert AgentStore(redis_client).verify("ana", AGENT_PASSWORD.strip()) is not None
 
 
@@ -249,11 +268,11 @@ def test_agent_status_and_remove_from_the_command_line(cli: CliRunner, redis_cli
     cli.invoke(main, ["agent", "add", "ana", "--password-stdin"], input=AGENT_PASSWORD)
     shown = cli.invoke(main, ["agent", "status", "ana", "available"])
     assert (shown.exit_code, shown.output) == (0, "ana is available\n")
-    assert agent_rows(cli)["ana"][3] == "available"
+    assert agent_rows(cli)["ana"][4] == "available"
     AgentStore(redis_client).mark_busy("ana", "voice:CA1", datetime.now(UTC))
     later = cli.invoke(main, ["agent", "status", "ana", "away"])
     assert later.output == "ana is busy (voice:CA1); away when it ends\n"
-    assert agent_rows(cli)["ana"][3:5] == ["busy", "(voice:CA1)"]
+    assert agent_rows(cli)["ana"][4:6] == ["busy", "(voice:CA1)"]
     assert cli.invoke(main, ["agent", "status", "ana", "busy"]).exit_code == 2  # not a choice
     removed = cli.invoke(main, ["agent", "remove", "ana"])
     assert removed.exit_code == 0

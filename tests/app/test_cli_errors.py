@@ -117,6 +117,8 @@ MISTAKES: dict[str, list[Mistake]] = {
     ],
     "agent add": [
         Mistake(("agent", "add", "kim", "--phone", "not a phone"), "not a phone number"),
+        Mistake(("agent", "add", "kim", "--languages", "en-US,klingon"),
+                "languages: not a language tag (write e.g. en-US, es-US): 'klingon'"),
     ],
     "agent list": [
         Mistake(("agent", "list"), "Redis at redis://127.0.0.1:{FREE}/0 failed",

@@ -428,6 +428,25 @@ def test_the_store_imports_finds_records_and_forgets_on_a_cluster(
     assert "cus_c001" not in store.customer_ids()
 
 
+def test_a_language_chosen_is_remembered_and_read_with_the_caller_on_a_cluster(
+    cluster_client: RedisCluster,
+):
+    store, now = ContextStore(cluster_client), SystemClock().now()
+    store.upsert([Customer.from_dict(record(id="cus_l001", phones=["+15550103201"]))])
+    assert store.remember_language("cus_l001", "+15550103201", "es-US", now) is True
+    assert store.remember_language(None, "+15550103299", "es-US", now) is True
+    store.upsert(
+        [Customer.from_dict(record(id="cus_l001", phones=["+15550103201"]))]
+    )  # no language
+    conversations = ConversationStore(cluster_client)
+    for phone, known in (("+15550103201", True), ("+15550103299", False)):
+        turn, customer = conversations.load_beside(store, "phone", phone, "voice", "CA-l1")
+        assert (turn.known_language, customer is not None) == ("es-US", known)
+        pipe = cluster_client.pipeline(transaction=False)
+        read = conversations.queue_load(pipe, "voice", "CA-l2", (store, "phone", phone))
+        assert read(pipe.execute())[0].known_language == "es-US"
+
+
 class CountingConnection(redis.Connection):
     """A connection that counts what it sends: one send is one round trip."""
 

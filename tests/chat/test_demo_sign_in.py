@@ -1,4 +1,4 @@
-"""`serve --demo`'s `/chat?as=`: signs in the five demo customers and nobody else."""
+"""`serve --demo`'s `/chat?as=`: signs in the demo customers and nobody else."""
 
 from __future__ import annotations
 

@@ -17,6 +17,7 @@ from presszero.context.agents import Agent, AgentStore
 from presszero.context.demo import load_demo
 from presszero.context.handoffs import HandoffStore
 from presszero.context.store import ContextStore
+from presszero.flows.engine.actions import Handoff, Summary, inbox_record
 
 
 @pytest.fixture
@@ -281,3 +282,38 @@ def test_the_inbox_sections_come_as_html_the_page_swaps_in_place(app: Any):
     [listed] = everyone.findall(html)  # one section, holding Dana's row
     assert f'data-hid="chat:{visitor.sender}"' in listed
     assert everyone.findall(page) == [listed]  # nothing to swap until it changes
+
+
+def caller_waiting(store: ContextStore, call: str, who: str, language: str) -> None:
+    """Open a call's handoff as the engine words it, its summary held in `language`."""
+    summary = Summary(
+        who=who, customer_id=None, phone="+15550109999", plan="", flags=(), recent_contacts=(),
+        said=("pressed 0",), answers={}, reason="asked for a person",
+        why="They pressed 0 for a person.", escape="key0", channel="voice", step="main",
+        language=language,
+    )  # fmt: skip
+    record = inbox_record(Handoff("support", "asked for a person", summary), "voice")
+    HandoffStore(store.redis).open(f"voice:{call}", record, datetime.now(UTC))
+
+
+def rows_of(page: str, hid: str) -> list[str]:
+    """Return every list item and table row of the page about this handoff."""
+    return re.findall(rf'<(?:li|tr) data-hid="{re.escape(hid)}".*?</(?:li|tr)>', page, re.S)
+
+
+def test_the_inbox_and_the_conversation_say_a_caller_speaks_spanish(app: Any, store: ContextStore):
+    caller_waiting(store, "CA1", "Someone we don't know, on +15550109999", "es-US")
+    caller_waiting(store, "CA2", "Someone else", "en-US")
+    caller_waiting(store, "CA3", "A third one", "")
+    client, _ = signed_in(app)
+    for page in (client.get("/agent"), client.get("/agent/api/inbox")):
+        html = page.get_data(as_text=True)
+        spanish = rows_of(html, "voice:CA1")
+        assert len(spanish) == 2  # on hold, and in the list of everyone waiting
+        assert all("Speaks Spanish" in row for row in spanish)
+        others = rows_of(html, "voice:CA2") + rows_of(html, "voice:CA3")
+        assert len(others) == 4
+        assert not any("Speaks" in row for row in others)  # English goes without saying
+    page = client.get("/agent/conversations/voice:CA1").get_data(as_text=True)
+    assert '<span class="tag language" id="language">Speaks Spanish</span>' in page
+    assert "Speaks" not in client.get("/agent/conversations/voice:CA2").get_data(as_text=True)

@@ -8,7 +8,7 @@ import pytest
 import redis
 from freezegun import freeze_time
 
-from presszero.context.agents import Agent, AgentError, AgentStore, Staffing
+from presszero.context.agents import Agent, AgentError, AgentStore, Staffing, speakers_first
 
 PASSWORD = "correct horse battery"
 T0 = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -271,3 +271,45 @@ def test_an_open_inbox_still_counts_as_online_for_chat(agents: AgentStore):
     assert agents.online(at(1)) == ["ana"]
     agents.gone("ana")
     assert agents.online(at(1)) == []
+
+
+def test_an_agent_s_languages_are_kept_in_their_usual_case(agents: AgentStore):
+    made = agents.add("eva", PASSWORD, languages=["es-us", "en-US", "es-US"])
+    assert made.languages == ("es-US", "en-US")
+    assert agents.add("eva", role="lead").languages == ("es-US", "en-US")  # kept when unsaid
+    assert agents.add("eva", languages=[]).languages == ()  # back to the team's
+
+
+@pytest.mark.parametrize("given", [["fr-FR"], ["Spanish"], ["es-US", "de"]])
+def test_a_language_presszero_does_not_speak_is_refused_and_nothing_changes(
+    agents: AgentStore, given: list[str]
+):
+    agents.add("eva", PASSWORD, languages=["es-US"])
+    with pytest.raises(AgentError, match="languages: "):
+        agents.add("eva", languages=given)
+    found = agents.get("eva")
+    assert found is not None
+    assert found.languages == ("es-US",)
+
+
+@pytest.mark.parametrize(
+    ("languages", "language", "default", "speaks"),
+    [
+        (("es-US",), "es-MX", "en-US", True),  # a Spanish speaker speaks any Spanish
+        (("es-US",), "en-US", "en-US", False),
+        ((), "en-GB", "en-US", True),  # one who named none speaks the flow's first
+        ((), "es-US", "en-US", False),
+        (("en-US", "es-US"), "es-US", "en-US", True),
+    ],
+)
+def test_who_speaks_a_language(languages: tuple[str, ...], language: str, default: str,
+                               speaks: bool):  # fmt: skip
+    assert Agent("eva", "agent", languages=languages).speaks(language, default) is speaks
+
+
+def test_speakers_of_the_language_come_alone_unless_none_is_there():
+    eva = Agent("eva", "agent", languages=("es-US",))
+    ann, bob = Agent("ann", "agent"), Agent("bob", "agent", languages=("en-US",))
+    assert speakers_first([ann, eva, bob], "es-US", "en-US") == [eva]
+    assert speakers_first([ann, bob], "es-US", "en-US") == [ann, bob]
+    assert speakers_first([ann, eva, bob], "", "en-US") == [ann, eva, bob]

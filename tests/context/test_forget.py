@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,19 @@ def test_forget_erases_calls_chats_and_handoffs_too(make_app: Any, store: Contex
     assert forget_customer(store, "cus_1002") is True
     assert every_key_holding_a_trace(store) == []
     assert store.get("cus_1001") is not None
+
+
+def test_forget_erases_the_language_chosen_from_the_customer_s_phone(store: ContextStore):
+    now = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+    store.remember_language(None, DANA, "es-US", now)  # before she was a customer
+    store.remember_language(None, "+15550109999", "es-US", now)  # someone else
+    load_demo(store)
+    store.remember_language("cus_1002", DANA, "es-US", now)
+    assert store.known_language(None, DANA) == "es-US"
+    assert forget_customer(store, "cus_1002", rewrite=False) is True
+    assert store.redis.exists(store.language_key(DANA)) == 0
+    assert store.known_language(None, DANA) == ""
+    assert store.known_language(None, "+15550109999") == "es-US"  # someone else's stays
 
 
 def test_forget_erases_what_a_caller_did_before_they_were_a_customer(

@@ -69,6 +69,28 @@ def test_export_then_import_is_a_no_op(store: ContextStore):
     assert snapshot(store) == before
 
 
+def test_a_language_is_imported_in_its_usual_case_and_exported_back(store: ContextStore):
+    import_customers(
+        store,
+        io.BytesIO(
+            jsonl(
+                record(language="es_us"),
+                record(
+                    id="cus_2002", name="Jo Park", phones=["555 010 2002"], email="jo@example.com"
+                ),
+            )
+        ),
+    )
+    out = io.StringIO()
+    export_customers(store, out)
+    lucia, jo = (json.loads(line) for line in out.getvalue().splitlines())
+    assert lucia["language"] == "es-US"
+    assert "language" not in jo  # a record without one exports as before
+    before = snapshot(store)
+    import_customers(store, io.BytesIO(out.getvalue().encode()))
+    assert snapshot(store) == before
+
+
 @pytest.mark.parametrize(
     ("bad_line", "message"),
     [
@@ -84,6 +106,12 @@ def test_export_then_import_is_a_no_op(store: ContextStore):
         (json.dumps(record(id="cus_3", email="x@example.com")).encode(),
          "3: phone: +15550102001 is also given to cus_2001 on line 1"),
         (b"\xff\xfe{}", "3: not UTF-8 text"),
+        (json.dumps(record(id="cus_3", phones=[], email="", language="fr-FR")).encode(),
+         "3: language: presszero speaks en-* and es-* only, not 'fr-FR'"),
+        (json.dumps(record(id="cus_3", phones=[], email="", language="Spanish")).encode(),
+         "3: language: not a language tag (write e.g. en-US, es-US): 'Spanish'"),
+        (json.dumps(record(id="cus_3", phones=[], email="", language=["es-US"])).encode(),
+         "3: language: expected a string, got a list"),
     ],
 )  # fmt: skip
 def test_a_bad_line_is_reported_with_its_number_and_nothing_is_written(

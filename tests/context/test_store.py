@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import redis
 from support.builders import record
 
-from presszero.context.models import Customer
-from presszero.context.store import ContextStore, UnknownCustomer
+from presszero.context.conversations import ConversationStore
+from presszero.context.models import Customer, RecordError
+from presszero.context.store import LANGUAGE_TTL, ContextStore, UnknownCustomer
 
 
 class CountingConnection(redis.Connection):
@@ -155,3 +159,127 @@ def test_export_returns_every_customer_with_the_whole_log(store: ContextStore):
     found = store.get("cus_2001")
     assert found is not None
     assert len(found.contacts) == 200
+
+
+# -- the language a customer speaks ------------------------------------------------------
+
+NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+
+
+def test_a_customer_s_language_is_stored_and_read_back(store: ContextStore):
+    put(store, language="es-US")
+    found = store.lookup_by_phone("+15550102001")
+    assert found is not None
+    assert found.language == "es-US"
+    assert store.known_language(found, "+15550102001") == "es-US"
+
+
+def test_a_language_chosen_by_a_customer_goes_on_their_record(store: ContextStore):
+    put(store, contacts=[{"at": "2026-11-20T10:00:00Z", "channel": "voice", "outcome": "handoff"}])
+    assert store.remember_language("cus_2001", "+15550102001", "es-us", NOW) is True
+    found = store.get("cus_2001")
+    assert found is not None
+    assert (found.language, found.name, len(found.contacts)) == ("es-US", "Robin Hale", 1)
+    assert store.redis.get(store.language_key("+15550102001")) is None  # on the record only
+
+
+def test_a_language_chosen_by_an_unknown_caller_is_remembered_for_their_phone(
+    store: ContextStore,
+):
+    assert store.known_language(None, "(555) 010-9999") == ""
+    assert store.remember_language(None, "(555) 010-9999", "es-US", NOW) is True
+    assert store.known_language(None, "+15550109999") == "es-US"
+    assert store.known_language(None, "+15550108888") == ""
+    left = store.redis.ttl(store.language_key("+15550109999"))
+    assert abs(time.time() + left - (NOW + LANGUAGE_TTL).timestamp()) < 5
+    assert timedelta(days=365) <= LANGUAGE_TTL
+
+
+def test_a_withheld_number_has_no_language_to_remember(store: ContextStore):
+    assert store.remember_language(None, "anonymous", "es-US", NOW) is False
+    assert list(store.redis.scan_iter("pz:lang:*")) == []
+
+
+def test_a_customer_s_own_language_wins_over_their_phone_s(store: ContextStore):
+    store.remember_language(None, "+15550102001", "es-US", NOW)  # before they were a customer
+    english = put(store, language="en-US")
+    assert store.known_language(english, "+15550102001") == "en-US"
+    unsaid = put(store, language=...)
+    assert store.known_language(unsaid, "+15550102001") == "es-US"
+
+
+@pytest.mark.parametrize("language", ["fr-FR", "spanish", ""])
+def test_only_a_language_presszero_speaks_is_remembered(store: ContextStore, language: str):
+    put(store)
+    with pytest.raises(RecordError):
+        store.remember_language("cus_2001", "+15550102001", language, NOW)
+    found = store.get("cus_2001")
+    assert found is not None
+    assert found.language == ""
+
+
+def test_a_language_chosen_is_not_lost_to_a_write_of_the_record_meanwhile(store: ContextStore):
+    put(store)
+    key = store.customer_key("cus_2001")
+    other = redis.Redis(connection_pool=store.redis.connection_pool)
+    real_get = redis.client.Pipeline.get
+    raced: list[bool] = []
+
+    def get_then_import(self: Any, name: Any) -> Any:
+        value = real_get(self, name)
+        if not raced:  # an import lands between the read and the write, once
+            raced.append(True)
+            ContextStore(other).upsert([Customer.from_dict(record(name="Robin Q. Hale"))])
+        return value
+
+    redis.client.Pipeline.get = get_then_import  # type: ignore[method-assign]
+    try:
+        store.remember_language("cus_2001", "+15550102001", "es-US", NOW)
+    finally:
+        redis.client.Pipeline.get = real_get  # type: ignore[method-assign]
+    assert raced == [True]
+    profile = json.loads(store.redis.get(key) or b"{}")
+    assert (profile["name"], profile["language"]) == ("Robin Q. Hale", "es-US")
+
+
+def test_an_import_that_does_not_name_a_language_keeps_the_one_chosen(store: ContextStore):
+    put(store)
+    store.remember_language("cus_2001", "+15550102001", "es-US", NOW)
+    put(store, name="Robin Q. Hale")  # the nightly import from a system that does not know it
+    found = store.get("cus_2001")
+    assert found is not None
+    assert (found.name, found.language) == ("Robin Q. Hale", "es-US")
+    put(store, language="en-US")  # one that does know it says so
+    assert store.known_language(store.get("cus_2001"), "") == "en-US"
+
+
+@pytest.mark.parametrize("how", ["customer", "phone"])
+def test_the_turn_reads_the_known_language_in_its_one_round_trip(
+    counted_store: ContextStore, how: str
+):
+    if how == "customer":
+        put(counted_store, language="es-US")
+    else:
+        counted_store.remember_language(None, "+15550102001", "es-US", NOW)
+    conversations = ConversationStore(counted_store.redis)
+    conversations.load_beside(counted_store, "phone", "+15550102001", "voice", "CA0")  # script
+    CountingConnection.sent = 0
+    turn, customer = conversations.load_beside(
+        counted_store, "phone", "+15550102001", "voice", "CA1"
+    )
+    assert CountingConnection.sent == 1
+    assert turn.known_language == "es-US"
+    assert (customer is not None) == (how == "customer")
+    pipe = counted_store.redis.pipeline(transaction=False)
+    read = conversations.queue_load(pipe, "voice", "CA2", (counted_store, "phone", "5550102001"))
+    turn, _ = read(pipe.execute())
+    assert turn.known_language == "es-US"
+
+
+def test_a_caller_we_know_nothing_of_has_no_known_language(store: ContextStore):
+    put(store)
+    turn, customer = ConversationStore(store.redis).load_beside(
+        store, "phone", "+15550102001", "voice", "CA1"
+    )
+    assert customer is not None
+    assert turn.known_language == ""

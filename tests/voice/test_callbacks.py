@@ -511,3 +511,22 @@ def test_a_try_whose_dialer_died_is_taken_over_once_its_claim_lapses(
     assert contacts(store) == [
         ("missed", "callback attempt 1 of 3: we lost track of the call", lost)
     ]
+
+
+def test_a_callback_to_a_spanish_speaker_dials_the_free_agent_who_speaks_it_first(
+    app: Any, twilio_api: Any
+):
+    handoff_id = book_a_morning_callback(app)
+    # What the flow records for a call held in Spanish (the caller chose it at the start).
+    app.extensions["presszero.handoffs"].change(
+        handoff_id,
+        datetime.fromisoformat(CLOSED),
+        lambda record: {"summary": {**record["summary"], "language": "es-US"}},
+    )
+    on_duty(app, "ann", ANN, ["support"], "available")  # free as long: ann comes first by name
+    on_duty(app, "eva", "+15550107002", ["support"], "available")
+    app.extensions["presszero.agents"].add("eva", languages=["es-US"])
+    with freeze_time(OPENING):
+        assert tick(app, OPENING) == [handoff_id]
+    [form] = placed(twilio_api)
+    assert form["To"] == "+15550107002"

@@ -19,6 +19,7 @@ from presszero.context.clock import SystemClock
 from presszero.context.demo import load_demo
 from presszero.context.importer import import_customers
 from presszero.context.store import ContextStore
+from presszero.flows.engine.actions import Handoff, Summary
 
 JO = {
     "id": "cus_2040", "name": "Jo Marsh", "phones": ["+15550102040"],
@@ -297,3 +298,62 @@ def test_with_flex_a_handoff_is_a_task_with_the_context_the_whisper_speaks(
         "their Silver Health plan was cancelled by us 3 days ago (non-payment)" in task["situation"]
     )
     assert task["whisper"].startswith("A call from Jo Marsh.")
+
+
+def handoff_in(language: str, queue: str = "billing") -> Handoff:
+    summary = Summary(
+        who="Lucía Gómez", customer_id="cus_1006", phone="+15550100006", plan="", flags=(),
+        recent_contacts=(), said=(), answers={}, reason="asked for a person",
+        why="They pressed 0 for a person.", escape="key0", channel="voice", step="main",
+        language=language,
+    )  # fmt: skip
+    return Handoff(queue, "asked for a person", summary)
+
+
+@freeze_time(OPEN)
+def test_a_handoff_in_spanish_rings_the_agents_who_speak_it_first(app: Any, agents: Any):
+    on_duty(agents, "ann", "+15550107001", ["billing"], "available")  # the team's: English
+    on_duty(agents, "eva", "+15550107002", ["billing"], "available")
+    on_duty(agents, "rio", "+15550107003", ["billing"], "available")
+    on_duty(agents, "sol", "+15550107004", ["billing"], "away")
+    on_duty(agents, "tom", "+15550107005", ["plans"], "available")
+    agents.add("eva", languages=["es-MX"])
+    agents.add("rio", languages=["en-US", "es-US"])
+    agents.add("sol", languages=["es-US"])
+    agents.add("tom", languages=["es-US"])
+    desk = app.extensions["presszero.voice"].desk
+    rung = {name for name, _ in desk.target_for([handoff_in("es-US")]).agents}
+    assert rung == {"eva", "rio"}  # not Ann (English only), Sol (away), Tom (plans)
+    assert {n for n, _ in desk.target_for([handoff_in("en-US")]).agents} == {"ann", "rio"}
+    assert {n for n, _ in desk.target_for([handoff_in("")]).agents} == {"ann", "eva", "rio"}
+
+
+@freeze_time(OPEN)
+def test_with_no_one_free_who_speaks_it_the_others_ring_all_the_same(app: Any, agents: Any):
+    on_duty(agents, "ann", "+15550107001", ["billing"], "available")
+    on_duty(agents, "bea", "+15550107002", ["billing"], "available")
+    on_duty(agents, "eva", "+15550107003", ["billing"], "away")
+    agents.add("eva", languages=["es-US"])
+    agents.add("bea", languages=["en-GB"])
+    desk = app.extensions["presszero.voice"].desk
+    rung = {name for name, _ in desk.target_for([handoff_in("es-US")]).agents}
+    assert rung == {"ann", "bea"}  # a person must answer; the whisper says the language
+
+
+@freeze_time(OPEN)
+def test_the_whisper_says_early_that_the_caller_speaks_spanish(app: Any, agents: Any):
+    on_duty(agents, "ann", "+15550107001", ["billing"], "available")
+    call = to_billing_and_press_0(app)
+    dial = call.last.find("Dial") if call.last is not None else None
+    assert dial is not None
+    handoffs = app.extensions["presszero.handoffs"]
+    # What the flow records for a call held in Spanish (the caller chose it at the start).
+    handoffs.change(
+        f"voice:{call.sid}",
+        SystemClock().now(),
+        lambda record: {"summary": {**record["summary"], "language": "es-US"}},
+    )
+    heard = " ".join(s.text or "" for s in call.twiml(dial[0].get("url", "")).iter("Say"))
+    assert heard.startswith("A call from Jo Marsh. They speak Spanish. Their Silver Health")
+    assert heard.count("Spanish") == 1
+    assert not NOT_PLAIN.search(heard), heard
