@@ -22,6 +22,7 @@ from presszero.context.handoffs import CLOSED
 from presszero.context.models import Customer
 from presszero.context.store import UnknownCustomer
 from presszero.flows.engine.messages import masked_email
+from presszero.flows.language.phrases import phrase
 from presszero.voice.rest import TwilioError, TwilioRest
 
 from .service import CHANNEL, ChatService, shown_name
@@ -296,10 +297,21 @@ class Answers:
 
     def _hand_back(self, sender: str, agent: str, how: str, address: str) -> None:
         """The conversation goes back to the bot, which asks whether it was sorted out."""
-        also = ""
+        language, name = self.chat.language_of(sender), shown_name(agent)
         if how == "email":
-            also = f"; we also emailed it to {masked_email(address)}"
+            said = phrase(
+                "{name} answered your message; we also emailed it to {address}. "
+                "Anything else? Just type it here.",
+                language,
+            ).format(name=name, address=masked_email(address))
         elif how == "sms":
-            also = f"; we also texted it to the number ending in {address[-4:]}"
-        said = f"{shown_name(agent)} answered your message{also}. Anything else? Just type it here."
+            said = phrase(
+                "{name} answered your message; we also texted it to the number ending in "
+                "{ending}. Anything else? Just type it here.",
+                language,
+            ).format(name=name, ending=address[-4:])
+        else:
+            said = phrase(
+                "{name} answered your message. Anything else? Just type it here.", language
+            ).format(name=name)
         self.chat.hand_back(sender, said, "answered")
