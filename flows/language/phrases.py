@@ -43,6 +43,7 @@ SPANISH: dict[str, str] = {
     # -- keys on the phone ----------------------------------------------------------------
     "For {label}, press {key}.": "Para {label}, oprima {key}.",
     "To {label}, press {key}.": "Para {label}, oprima {key}.",
+    "{label}, press {key}.": "{label}, oprima {key}.",
     "Then press pound.": "Luego oprima la tecla numeral.",
     "For a different number, enter it now, then press pound.":
         "Para otro número, márquelo ahora y luego oprima la tecla numeral.",

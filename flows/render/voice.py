@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 
 from presszero.flows.engine.actions import Action, Prompt, Say, Voicemail
+from presszero.flows.language.languages import base
 from presszero.flows.language.phrases import ENDING_IN, PRESS_WORDS, english, phrase
 
 VOICEMAIL = english(
@@ -74,10 +75,20 @@ DOING = frozenset((
 ))  # fmt: skip
 
 
+# An option named by when or how ("In the morning", "Por la mañana") reads as it is: "In the
+# morning, press 2", never "For in the morning".
+ALREADY_LED = {
+    "en": frozenset(("as", "at", "by", "in", "on")),
+    "es": frozenset(("a", "al", "antes", "de", "del", "en", "lo", "por")),
+}
+
+
 def option_words(label: str, key: str, language: str = "en-US") -> str:
     """Return an option as a caller hears it: "For billing, press 1", "To use this number,
     press 1"; in Spanish "Para facturación, oprima 1"."""
     words = _lower_first(label)
+    if words.split(" ", 1)[0] in ALREADY_LED.get(base(language), ()):
+        return phrase("{label}, press {key}.", language).format(label=label, key=key)
     if words.split(" ", 1)[0] in DOING:
         return phrase("To {label}, press {key}.", language).format(label=words, key=key)
     return phrase("For {label}, press {key}.", language).format(label=words, key=key)
