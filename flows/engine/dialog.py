@@ -56,7 +56,23 @@ WHEN_PROMPT = english("When should we call?")
 
 # What a customer may open a conversation with that answers nothing yet.
 OPENINGS = frozenset(
-    {"", "hi", "hello", "hey", "/start", "start", "/restart", "good morning", "hiya"}
+    {
+        "",
+        "hi",
+        "hello",
+        "hey",
+        "/start",
+        "start",
+        "/restart",
+        "good morning",
+        "hiya",
+        "hola",
+        "buenas",
+        "buenos dias",
+        "buenos días",
+        "buenas tardes",
+        "buenas noches",
+    }
 )
 
 SORRY = {

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import ast
-import re
 import string
 from pathlib import Path
 
 import pytest
 from support.flow_builders import OPEN, SUNDAY, Conversation, talk, tiny_flow
+from support.wording import english_leaks
 
 import presszero.flows
 from presszero.flows import Event
@@ -79,17 +79,6 @@ def said_phrases() -> dict[str, str]:
 
 def fields(text: str) -> set[str]:
     return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
-
-
-def english_leaks(text: str) -> list[str]:
-    """Return the English catalogue phrases (their fixed parts) that appear in `text`."""
-    leaks = []
-    for english, spanish in SPANISH.items():
-        for part in re.split(r"\{[a-z]+\}", english):
-            part = part.strip(" ,.")
-            if len(part) >= 8 and part not in spanish and part in text:
-                leaks.append(part)
-    return leaks
 
 
 def test_every_phrase_presszero_says_has_its_spanish():
