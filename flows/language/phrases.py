@@ -188,6 +188,8 @@ SPANISH: dict[str, str] = {
     "Thanks for waiting. Putting you through to {name} now.":
         "Gracias por esperar. Le comunico ahora con {name}.",
     "Thanks for calling. Goodbye.": "Gracias por llamar. Adiós.",
+    "Hello, this is the call back you asked for. Putting you through now.":
+        "Hola, le devolvemos la llamada que solicitó. Le comunico ahora.",
     "Thanks, we've got your message. Goodbye.": "Gracias, recibimos su mensaje. Adiós.",
     "We didn't get a message, so we'll call you back on this number. Goodbye.":
         "No recibimos ningún mensaje, así que le devolveremos la llamada a este número. Adiós.",

@@ -132,6 +132,10 @@ def test_a_spanish_caller_out_of_hours_hears_the_hours_and_books_a_call_back_in_
     ):
         assert spanish in heard
     assert english_leaks(heard) == []
+    # the call back, when the customer picks it up, greets them in Spanish too
+    greeting = call.twiml(f"/voice/callbacks/customer?cb=voice:{call.sid}&n=1")
+    says = [(s.text, s.get("language")) for s in greeting.iter("Say")]
+    assert says == [("Hola, le devolvemos la llamada que solicitó. Le comunico ahora.", "es-US")]
 
 
 def read(replies: list[dict[str, Any]]) -> str:
