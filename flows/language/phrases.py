@@ -87,6 +87,23 @@ SPANISH: dict[str, str] = {
     "{ending}. Anything else? Just type it here.":
         "{name} respondió a su mensaje; también se lo enviamos por mensaje de texto al "
         "número que termina en {ending}. ¿Algo más? Solo escríbalo aquí.",
+    # -- the answer to a message, by email or text message --------------------------------
+    "An answer to your message to {company}": "Una respuesta a su mensaje para {company}",
+    "An answer to your message": "Una respuesta a su mensaje",
+    "our {queue} team": "nuestro equipo de {queue}",
+    "our team": "nuestro equipo",
+    "Hello {name},": "Hola, {name}:",
+    "Hello,": "Hola:",
+    "You left this message in the chat on {company}'s website:":
+        "Usted dejó este mensaje en el chat del sitio web de {company}:",
+    "You left this message in our website chat:":
+        "Usted dejó este mensaje en el chat de nuestro sitio web:",
+    "{name} from {team} answered:": "{name}, de {team}, respondió:",
+    "You can read this in the chat too, and write back there.":
+        "También puede leer esto en el chat y responder allí.",
+    "Customer support": "Atención al cliente",
+    '{name} answered your message "{about}": {answer}':
+        '{name} respondió a su mensaje "{about}": {answer}',
     # -- a message left in writing --------------------------------------------------------
     "Type your message, and we'll answer it here.": "Escriba su mensaje y le responderemos aquí.",
     "Thanks, we've got your message. Someone will get back to you soon.":

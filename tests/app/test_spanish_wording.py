@@ -7,6 +7,7 @@ taking) is presszero's, and must come from the catalogue's Spanish.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -14,9 +15,14 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 from freezegun import freeze_time
 from support.chat import Visitor
+from support.consoles import PASSWORD, signed_in
 from support.flow_builders import write_flow
+from support.smtp import MailServer
 from support.twilio_client import Call
 from support.wording import english_leaks
+
+from presszero.context.agents import AgentStore
+from presszero.context.clock import FixedClock
 
 OPEN = "2026-11-05T15:00:00Z"  # Thursday 10:00 in New York
 CLOSED = "2026-11-08T15:00:00Z"  # Sunday: closed all day
@@ -183,3 +189,44 @@ def test_a_spanish_visitor_out_of_hours_reads_the_hours_in_spanish(app: Any):
     text = read(visitor.send("agente"))
     assert f"En este momento estamos cerrados (horario: {HOURS})." in text
     assert english_leaks(text) == []
+
+
+def test_the_answer_to_a_message_left_in_spanish_is_emailed_and_shown_in_spanish(
+    make_app: Any, redis_client: Any, tmp_path: Path
+):
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    write_flow(flows, SOPORTE, "soporte.yaml")
+    AgentStore(redis_client).add("alex", PASSWORD)
+    clock = FixedClock(datetime(2026, 11, 8, 15, 0, tzinfo=UTC))  # Sunday: closed
+    with MailServer() as mail:
+        app = make_app(
+            PRESSZERO_FLOWS=str(flows), PRESSZERO_FLOW="soporte", PRESSZERO_CLOCK=clock,
+            **mail.config,
+        )  # fmt: skip
+        visitor = Visitor(app, sender="es-visitor-0003")
+        visitor.send("hola")
+        visitor.send("agente")
+        visitor.send("Me cobraron dos veces este mes.")
+        visitor.send("ana.lopez@example.org")
+        clock.moment = datetime(2026, 11, 9, 15, 0, tzinfo=UTC)  # Monday: open
+        agent, token = signed_in(app)
+        answer = "Ya le devolvimos el segundo cargo."
+        hid = f"chat:{visitor.sender}"
+        agent.post(f"/agent/messages/{hid}/answer", data={"csrf": token, "text": answer})
+        sent = mail.wait_for_one()
+    assert sent.message["Subject"] == "Una respuesta a su mensaje para Example Health Support"
+    assert sent.body.startswith("Hola:\n")
+    assert "Usted dejó este mensaje en el chat del sitio web de Example Health Support:" in (
+        sent.body
+    )
+    assert "Alex, de nuestro equipo de support, respondió:" in sent.body
+    assert "También puede leer esto en el chat y responder allí." in sent.body
+    assert english_leaks(sent.body) == []
+    system = [m for m in visitor.poll()["messages"] if m["from"] == "system"]
+    assert system[-2]["text"] == (
+        "Alex respondió a su mensaje; también se lo enviamos por correo electrónico a "
+        "a…@example.org. ¿Algo más? Solo escríbalo aquí."
+    )
+    assert system[-1]["text"] == "Una pregunta rápida, si gusta: ¿pudimos resolverlo?"
+    assert [b["title"] for b in system[-1]["buttons"]] == ["Sí, resuelto", "La verdad, no"]
