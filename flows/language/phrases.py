@@ -212,6 +212,14 @@ SPANISH: dict[str, str] = {
         "No recibimos ningún mensaje, así que le devolveremos la llamada a este número. Adiós.",
     # -- when something failed on our side ------------------------------------------------
     "Sorry, something went wrong on our side.": "Lo siento, tuvimos un problema de nuestro lado.",
+    "Sorry, our chat is having trouble right now. To talk to a person, call us on "
+    "{phone}, or try again in a minute and choose Talk to a person.":
+        "Lo siento, nuestro chat tiene problemas en este momento. Para hablar con una persona, "
+        "llámenos al {phone}, o inténtelo de nuevo en un minuto y elija Hablar con una persona.",
+    "Sorry, our chat is having trouble right now. To talk to a person, call us, "
+    "or try again in a minute and choose Talk to a person.":
+        "Lo siento, nuestro chat tiene problemas en este momento. Para hablar con una persona, "
+        "llámenos, o inténtelo de nuevo en un minuto y elija Hablar con una persona.",
     "Sorry, something went wrong on our side. Let me connect you to a person now.":
         "Lo siento, tuvimos un problema de nuestro lado. Le comunico ahora con una persona.",
     "Please stay on the line: you keep your place, and the next person free will answer.":
