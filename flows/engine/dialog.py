@@ -11,7 +11,7 @@ from presszero.context.phones import try_normalise_phone
 from presszero.flows.language.hours import DAY_NAMES, Hours
 from presszero.flows.language.intents import words
 from presszero.flows.language.model import AskStep
-from presszero.flows.language.phrases import english, phrase
+from presszero.flows.language.phrases import KEY_WORDS, english, phrase
 
 FRUSTRATION = (
     "this is ridiculous", "ridiculous", "useless", "this is stupid", "stupid", "waste of time",
@@ -20,12 +20,14 @@ FRUSTRATION = (
     "annoying", "pointless", "hopeless", "terrible service", "worst service", "going in circles",
 )  # fmt: skip
 
-_KEY_WORDS = {
-    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-    "seven": "7", "eight": "8", "nine": "9", "star": "*", "pound": "#", "hash": "#",
-}  # fmt: skip
+# Keys named in words, in every language presszero speaks ("one", "uno")
+_KEY_WORDS = {word: key for names in KEY_WORDS.values() for word, key in names.items()}
 _DIGIT_WORDS = {**_KEY_WORDS, "oh": "0"}
-_PRESS = frozenset({"press", "pressing", "option", "number", "key", "dial", "i", "ll", "say"})
+_PRESS = frozenset({
+    "press", "pressing", "option", "number", "key", "dial", "i", "ll", "say",
+    "oprimo", "oprima", "marco", "marque", "pulso", "pulse", "opcion", "numero", "tecla", "el",
+    "la",
+})  # fmt: skip
 
 # Times a customer can ask to be called back: (key, words that choose it, local minutes)
 WHEN_CHOICES = (

@@ -25,6 +25,18 @@ PRESS_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("press",),
     "es": ("oprima", "pulse", "marque", "presione"),
 }
+# The keys of a phone named in words, per base language: "press one", "oprima uno".
+KEY_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+        "seven": "7", "eight": "8", "nine": "9", "star": "*", "pound": "#", "hash": "#",
+    },
+    "es": {
+        "cero": "0", "uno": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5",
+        "seis": "6", "siete": "7", "ocho": "8", "nueve": "9", "asterisco": "*", "numeral": "#",
+        "almohadilla": "#", "gato": "#",
+    },
+}  # fmt: skip
 # What "ending in 0002" is in each language, where a number is read back digit by digit.
 ENDING_IN: dict[str, str] = {"en": "ending in", "es": "que termina en"}
 

@@ -227,3 +227,14 @@ def test_the_yes_or_no_and_the_time_of_a_callback_can_be_said_in_spanish():
     )  # fmt: skip
     assert "mañana por la tarde" in call.heard()
     assert call.ended_with() == "callback"
+
+
+def test_a_spanish_caller_may_say_the_key_and_say_their_number_in_spanish_words():
+    call = talk(
+        tiny_flow(SOPORTE), None, SUNDAY,
+        Event.text("oprimo el cero", 0.9),
+        Event.text("seis cinco cero dos cinco tres cero cero cero cero", 0.9),
+        Event.text("uno", 0.9), Event.text("dos", 0.9),
+    )  # fmt: skip
+    assert "Le llamaremos al número que termina en 0 0 0 0 mañana por la mañana." in call.heard()
+    assert call.ended_with() == "callback"
