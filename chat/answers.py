@@ -22,6 +22,7 @@ from presszero.context.handoffs import CLOSED
 from presszero.context.models import Customer
 from presszero.context.store import UnknownCustomer
 from presszero.flows.engine.messages import masked_email
+from presszero.flows.language.phrases import phrase
 from presszero.voice.rest import TwilioError, TwilioRest
 
 from .service import CHANNEL, ChatService, shown_name
@@ -122,41 +123,55 @@ def _text(said: bytes | str) -> str:
 
 
 def email_for(
-    company: str, queue: str, agent: str, message: str, answer: str, first_name: str = ""
+    company: str,
+    queue: str,
+    agent: str,
+    message: str,
+    answer: str,
+    first_name: str = "",
+    language: str = "en-US",
 ) -> tuple[str, str]:
     """Return the subject and body of the email that carries an answer: it names who it is
-    from, quotes their message and gives the answer. Every part is filled in or left out,
-    never a placeholder."""
-    subject = f"An answer to your message to {company}" if company else "An answer to your message"
+    from, quotes their message and gives the answer, in the conversation's language. Every
+    part is filled in or left out, never a placeholder."""
+
+    def say(english: str, **fields: str) -> str:
+        return phrase(english, language).format(**fields)
+
+    if company:
+        subject = say("An answer to your message to {company}", company=company)
+    else:
+        subject = say("An answer to your message")
     quoted = "\n".join(f"> {line}" for line in message.splitlines() or [message])
-    team = f"our {queue} team" if queue else "our team"
+    team = say("our {queue} team", queue=queue) if queue else say("our team")
     body = "\n".join(
         [
-            f"Hello {first_name}," if first_name else "Hello,",
+            say("Hello {name},", name=first_name) if first_name else say("Hello,"),
             "",
-            f"You left this message in the chat on {company}'s website:"
+            say("You left this message in the chat on {company}'s website:", company=company)
             if company
-            else "You left this message in our website chat:",
+            else say("You left this message in our website chat:"),
             "",
             quoted,
             "",
-            f"{shown_name(agent)} from {team} answered:",
+            say("{name} from {team} answered:", name=shown_name(agent), team=team),
             "",
             answer,
             "",
-            "You can read this in the chat too, and write back there.",
+            say("You can read this in the chat too, and write back there."),
             "",
-            company or "Customer support",
+            company or say("Customer support"),
         ]
     )
     return subject, body + "\n"
 
 
-def sms_for(company: str, agent: str, message: str, answer: str) -> str:
+def sms_for(company: str, agent: str, message: str, answer: str, language: str = "en-US") -> str:
     """Return the text message that carries an answer (its start quotes their message)."""
     about = message if len(message) <= 60 else message[:57].rstrip() + "..."
     head = f"{company}: " if company else ""
-    return f'{head}{shown_name(agent)} answered your message "{about}": {answer}'
+    said = phrase('{name} answered your message "{about}": {answer}', language)
+    return head + said.format(name=shown_name(agent), about=about, answer=answer)
 
 
 class Delivery:
@@ -208,7 +223,8 @@ class Answers:
         how, address = str(reply_to.get("how") or ""), str(reply_to.get("address") or "")
         customer = self._customer(record)
         try:
-            told = self._deliver(how, address, record, agent, text, customer)
+            language = chat.language_of(sender)
+            told = self._deliver(how, address, record, agent, text, customer, language)
             delivered, note = True, told
         except DeliveryFailed as exc:
             delivered = False
@@ -234,17 +250,19 @@ class Answers:
         agent: str,
         text: str,
         customer: Customer | None,
+        language: str,
     ) -> str:
-        """Send the answer where the visitor asked; return what was done, in words."""
+        """Send the answer where the visitor asked, in their conversation's language; return
+        what was done, in words (for the agent)."""
         message, queue = str(record.get("message") or ""), str(record.get("queue") or "")
         company = self.delivery.company
         if how == "email":
             first = customer.first_name if customer is not None else ""
-            subject, body = email_for(company, queue, agent, message, text, first)
+            subject, body = email_for(company, queue, agent, message, text, first, language)
             self.delivery.email(address, subject, body)
             return f"emailed to {masked_email(address)}"
         if how == "sms":
-            self.delivery.sms(address, sms_for(company, agent, message, text))
+            self.delivery.sms(address, sms_for(company, agent, message, text, language))
             return f"texted to the number ending in {address[-4:]}"
         return "answered in the chat"
 
@@ -296,10 +314,21 @@ class Answers:
 
     def _hand_back(self, sender: str, agent: str, how: str, address: str) -> None:
         """The conversation goes back to the bot, which asks whether it was sorted out."""
-        also = ""
+        language, name = self.chat.language_of(sender), shown_name(agent)
         if how == "email":
-            also = f"; we also emailed it to {masked_email(address)}"
+            said = phrase(
+                "{name} answered your message; we also emailed it to {address}. "
+                "Anything else? Just type it here.",
+                language,
+            ).format(name=name, address=masked_email(address))
         elif how == "sms":
-            also = f"; we also texted it to the number ending in {address[-4:]}"
-        said = f"{shown_name(agent)} answered your message{also}. Anything else? Just type it here."
+            said = phrase(
+                "{name} answered your message; we also texted it to the number ending in "
+                "{ending}. Anything else? Just type it here.",
+                language,
+            ).format(name=name, ending=address[-4:])
+        else:
+            said = phrase(
+                "{name} answered your message. Anything else? Just type it here.", language
+            ).format(name=name)
         self.chat.hand_back(sender, said, "answered")

@@ -30,11 +30,13 @@ from werkzeug.exceptions import HTTPException
 from presszero.context.connect import REDIS_ERRORS
 from presszero.context.demo import DEMO_IDS
 from presszero.context.limits import RateLimiter
+from presszero.flows.language.phrases import phrase
+from presszero.flows.render.chat import person_button
 
 from . import cors
 from .access import TOKEN_FIELD, ConversationAccess, Credentials, Refused
 from .identity import make_token, verify_token
-from .service import PERSON_BUTTON, ChatInputError, ChatService, TooManyMessages, check_message
+from .service import ChatInputError, ChatService, TooManyMessages, check_message
 
 log = logging.getLogger(__name__)
 
@@ -178,15 +180,26 @@ def read_body(limit: int) -> bytes | None:
 
 
 def fallback_reply(sender: str) -> dict[str, Any]:
-    """Return the reply for when our side failed: how to reach a person anyway."""
+    """Return the reply for when our side failed: how to reach a person anyway (in the
+    default flow's language: the conversation's own cannot be read)."""
     phone = current_app.config.get("PRESSZERO_SUPPORT_PHONE") or ""
-    call = f"call us on {phone}" if phone else "call us"
-    return {
-        "recipient_id": sender,
-        "text": f"Sorry, our chat is having trouble right now. To talk to a person, {call}, "
-        "or try again in a minute and press Talk to a person.",
-        "buttons": [PERSON_BUTTON],
-    }
+    try:
+        language = chat().turns.flows.get().language
+    except Exception:  # the flows themselves are what failed: English
+        language = "en-US"
+    if phone:
+        text = phrase(
+            "Sorry, our chat is having trouble right now. To talk to a person, call us on "
+            "{phone}, or try again in a minute and choose Talk to a person.",
+            language,
+        ).format(phone=phone)
+    else:
+        text = phrase(
+            "Sorry, our chat is having trouble right now. To talk to a person, call us, "
+            "or try again in a minute and choose Talk to a person.",
+            language,
+        )
+    return {"recipient_id": sender, "text": text, "buttons": [person_button(language)]}
 
 
 @bp.get("/chat/poll")

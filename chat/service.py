@@ -30,7 +30,8 @@ from presszero.flows.engine.actions import (
 )
 from presszero.flows.engine.messages import LEAVE_MESSAGE, masked_email
 from presszero.flows.language.model import Flow
-from presszero.flows.render.chat import FIXED_TITLES, PERSON_BUTTON, Line, shown
+from presszero.flows.language.phrases import phrase
+from presszero.flows.render.chat import PERSON_BUTTON, Line, fixed_title, shown
 from presszero.turns import AlsoRead, Rendered, TurnInput, Turns
 
 from .identity import verify_token
@@ -120,7 +121,7 @@ class ChatService:
         given = TurnInput(
             CHANNEL, sender, event,
             find=(identity_kind(subject), subject) if subject else None,
-            heard=FIXED_TITLES.get(text, "" if text == "/start" else text),
+            heard=fixed_title(text, self.language_of(sender)) or ("" if text == "/start" else text),
             opens=True, queue_holds=False, written=True,
         )  # fmt: skip
 
@@ -200,11 +201,16 @@ class ChatService:
             out["message"] = {
                 "step": state.phase or "message",
                 "closed": not flow.hours.is_open(self.clock.now()),
-                "hours": flow.remember("hours", flow.hours.describe),
+                "hours": flow.remember("hours", lambda: flow.hours.describe(flow.language)),
                 "reply_by": how or None,
                 "reply_to": shown_to if how else None,
             }
         return out
+
+    def language_of(self, sender: str) -> str:
+        """Return the language the conversation's flow speaks (the default flow's if none)."""
+        state = self.turns.state_of(CHANNEL, sender)
+        return self.turns.flows.get(state.flow if state else None).language
 
     # -- the agent ------------------------------------------------------------------------
 
@@ -217,7 +223,8 @@ class ChatService:
         if opened:
             waited = now - datetime.fromisoformat(opened.replace("Z", "+00:00"))
             metrics.QUEUE_WAIT.labels(CHANNEL).observe(max(waited.total_seconds(), 0.0))
-        joined = f"{shown_name(agent)} has joined the chat."
+        joined = phrase("{name} has joined the chat.", self.language_of(sender))
+        joined = joined.format(name=shown_name(agent))
         self.turns.write_line(CHANNEL, sender, "system", joined)
 
     def agent_reply(self, sender: str, agent: str, text: str) -> int:
@@ -236,8 +243,11 @@ class ChatService:
             hid, now, status="resolved", resolved_by=agent, resolution=note,
             contact={"channel": CHANNEL, "ref": ref},
         )  # fmt: skip
-        self.hand_back(sender, f"{shown_name(agent)} has closed this chat. Anything else? "
-                       "Just type it here.", note)  # fmt: skip
+        closed = phrase(
+            "{name} has closed this chat. Anything else? Just type it here.",
+            self.language_of(sender),
+        )
+        self.hand_back(sender, closed.format(name=shown_name(agent)), note)
         reason = (record or {}).get("reason", "")
         customer_id = (record or {}).get("customer_id")
         detail = f"{reason}; resolved by {agent}" + (f": {note}" if note else "")
@@ -249,12 +259,13 @@ class ChatService:
         then the bot's one optional question (did we sort it out?)."""
         turn = self.turns.person_event(CHANNEL, sender, Event.closed(note), written=True)
         self.turns.write_line(CHANNEL, sender, "system", said)
-        for line in shown([a for a in (turn.actions if turn else ()) if isinstance(a, AskRating)]):
+        rating = [a for a in (turn.actions if turn else ()) if isinstance(a, AskRating)]
+        for line in shown(rating, self.language_of(sender)):
             self.turns.write_line(CHANNEL, sender, "system", line.text, buttons=line.buttons)
 
 
 def _render(actions: Sequence[Action], next_turn: int, flow: Flow) -> Rendered:
-    lines = shown(actions)
+    lines = shown(actions, flow.language)
     response = json.dumps([_plain(line) for line in lines])
     return Rendered(response, tuple(line.text for line in lines))
 

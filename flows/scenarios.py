@@ -211,7 +211,7 @@ def run_scenario(scenario: Scenario, flow: Flow) -> Outcome:
     written = scenario.channel == "chat"  # as the chat takes its turns: a message, not a call
     turn = run_step(flow, None, first, scenario.customer, scenario.now, written=written)
     state, last = turn.state, list(turn.actions)
-    _hear(outcome, last)
+    _hear(outcome, last, flow.language)
     for index, event in enumerate(scenario.inputs, 1):
         if state.status == "done" or (state.status == "handoff" and event.kind != "handoff_failed"):
             outcome.failures.append(
@@ -223,15 +223,15 @@ def run_scenario(scenario: Scenario, flow: Flow) -> Outcome:
             break
         turn = run_step(flow, state, event, scenario.customer, scenario.now, written=written)
         state, last = turn.state, list(turn.actions)
-        _hear(outcome, last)
+        _hear(outcome, last, flow.language)
     _judge(outcome, state.step, state.escape_reason, last)
     return outcome
 
 
-def _hear(outcome: Outcome, actions: list[Action]) -> None:
+def _hear(outcome: Outcome, actions: list[Action], language: str) -> None:
     """Note what the customer hears, in their channel's words (keys on the phone, buttons
     in a chat)."""
-    for text in words(outcome.scenario.channel, actions):
+    for text in words(outcome.scenario.channel, actions, language):
         outcome.heard.append(text)
         if _LEAK.search(text):
             outcome.failures.append(f"a placeholder reached the customer: {text!r}")

@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException
 from presszero.context.clock import Clock
 from presszero.context.connect import REDIS_ERRORS
 from presszero.flows.engine.dialog import ends_in
+from presszero.flows.language.phrases import english, phrase
 
 from . import signature
 from .callbacks import CUSTOMER_RING, Dialer, language_of, number_of, url
@@ -49,7 +50,7 @@ bp = Blueprint("callbacks", __name__, url_prefix="/voice/callbacks")
 
 TICK_SECONDS = 15  # how often each worker looks for callbacks to dial
 TWIML = "text/xml"
-GREETING = "Hello, this is the call back you asked for. Putting you through now."
+GREETING = english("Hello, this is the call back you asked for. Putting you through now.")
 STALE = "This call back is no longer needed. Thank you. Goodbye."
 CALL_NOW = "To call them now, press 1."
 SORRY = "Sorry, something went wrong on our side. The call back stays in the inbox. Goodbye."
@@ -137,9 +138,12 @@ def _call_the_customer(handoff_id: str, attempt: int, *, briefed: bool) -> Respo
 
 @bp.post("/customer")
 def customer() -> Response:
+    """The customer picked up the call back: greet them, in their flow's language."""
     handoff_id, attempt = _try()
-    dialer().customer_answered(handoff_id, attempt)
-    return twiml(speak([GREETING]))
+    line = dialer()
+    line.customer_answered(handoff_id, attempt)
+    language = language_of(line.flows, line.handoffs.get(handoff_id) or {})
+    return twiml(speak([phrase(GREETING, language)], language))
 
 
 @bp.post("/result")

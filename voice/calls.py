@@ -16,6 +16,7 @@ from presszero import metrics
 from presszero.context.store import UnknownCustomer
 from presszero.flows.engine.actions import Action, Event
 from presszero.flows.language.model import Flow
+from presszero.flows.language.phrases import phrase
 from presszero.turns import AlsoRead, Rendered, TurnInput, Turns
 
 from . import twiml
@@ -178,9 +179,10 @@ class VoiceLine:
 
     def wait_choice(self, form: Mapping[str, str]) -> str:
         """Leave the queue for a callback when the caller pressed 1; else keep waiting."""
+        language = self.desk.language_of(form.get("CallSid", ""))
         if form.get("Digits", "").startswith("1"):
-            return twiml.leave_queue("OK, let's arrange a call back.", self.language)
-        return twiml.speak(["OK, you keep your place in line."], self.language)
+            return twiml.leave_queue(phrase("OK, let's arrange a call back.", language), language)
+        return twiml.speak([phrase("OK, you keep your place in line.", language)], language)
 
     def whisper(self, call: str, agent: str = "") -> str:
         """Tell the agent who is on the line and why, before the caller is connected."""
@@ -195,17 +197,23 @@ class VoiceLine:
         """
         url, seconds = form.get("RecordingUrl", ""), _int(form.get("RecordingDuration"), 0)
         gone = form.get("Digits") == "hangup"
+        language = self.desk.language_of(call)
         if url and seconds > 0:
             self._mark(call, recording_url=url, recording_seconds=seconds, status="voicemail")
             if gone:
                 return twiml.speak([])
-            return twiml.goodbye("Thanks, we've got your message. Goodbye.", self.language)
+            return twiml.goodbye(
+                phrase("Thanks, we've got your message. Goodbye.", language), language
+            )
         self._mark(call, status="callback", note="no message was left")
         if gone:
             return twiml.speak([])
         return twiml.goodbye(
-            "We didn't get a message, so we'll call you back on this number. Goodbye.",
-            self.language,
+            phrase(
+                "We didn't get a message, so we'll call you back on this number. Goodbye.",
+                language,
+            ),
+            language,
         )
 
     def transcribed(self, form: Mapping[str, str], call: str) -> None:

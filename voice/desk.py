@@ -30,6 +30,7 @@ from typing import Any
 
 from presszero.context.agents import Agent, speakers_first
 from presszero.flows.engine.actions import Action, Handoff
+from presszero.flows.language.phrases import phrase
 from presszero.turns import Turns
 
 from . import twiml
@@ -133,13 +134,20 @@ class CallDesk:
             if record.get("queue") and seconds:
                 self.handoffs.record_handle_time(str(record["queue"]), seconds)
             self.handoffs.update(hid, now, status="connected")
-            return twiml.goodbye("Thanks for calling. Goodbye.")
+            language = self.language_of(sid)
+            return twiml.goodbye(phrase("Thanks for calling. Goodbye.", language), language)
         if self.target.dial or not record:
             return None
         self.handoffs.update(hid, now, status="waiting", agent=None)
         queue = str(record.get("queue") or "support")
-        words = ["Sorry, no one could pick up just then. You're in line for the next person."]
-        return twiml.queue_again(words, queue, turn=turn, call=sid, language=_language(self))
+        language = self.language_of(sid)
+        words = [
+            phrase(
+                "Sorry, no one could pick up just then. You're in line for the next person.",
+                language,
+            )
+        ]
+        return twiml.queue_again(words, queue, turn=turn, call=sid, language=language)
 
     def queue_ended(self, form: Mapping[str, str]) -> str | None:
         """After the queue: bridged to a person, or gone. None: the flow decides (a callback)."""
@@ -147,7 +155,8 @@ class CallDesk:
         hid, now = f"{CHANNEL}:{sid}", self.clock.now()
         if result in ("bridged", "bridging-in-process"):
             self.handoffs.update(hid, now, status="connected")
-            return twiml.goodbye("Thanks for calling. Goodbye.")
+            language = self.language_of(sid)
+            return twiml.goodbye(phrase("Thanks for calling. Goodbye.", language), language)
         if result == "redirected":  # a person answered from the inbox: Twilio follows the
             return twiml.speak([])  # redirect and ignores this answer
         if result == "hangup":
@@ -161,17 +170,22 @@ class CallDesk:
         """Tell a caller in the queue where they are and how long it may be; offer a callback."""
         position = _int(form.get("QueuePosition"), 1) or 1
         waited = _int(form.get("QueueTime"), 0)
-        words = [f"You're number {position} in line."]
+        language = self.language_of(call)
+        words = [phrase("You're number {position} in line.", language).format(position=position)]
         estimate = self.estimate(queue, position)
         if estimate is None:
-            words.append("No one is free to answer right now.")
+            words.append(phrase("No one is free to answer right now.", language))
         else:
             minutes = max(1, math.ceil(estimate / 60))
-            words.append(f"The wait is about {minutes} minute{'s' if minutes > 1 else ''}.")
+            if minutes == 1:
+                words.append(phrase("The wait is about 1 minute.", language))
+            else:
+                wait = phrase("The wait is about {minutes} minutes.", language)
+                words.append(wait.format(minutes=minutes))
         long = estimate is None or estimate >= LONG_WAIT_SECONDS or waited >= LONG_WAIT_SECONDS
         if long:
-            return twiml.offer_callback(words, twiml.url("wait-choice", call=call))
-        return twiml.speak(words, pause=twiml.WAIT_PAUSE)
+            return twiml.offer_callback(words, twiml.url("wait-choice", call=call), language)
+        return twiml.speak(words, language, pause=twiml.WAIT_PAUSE)
 
     def estimate(self, queue: str, position: int) -> int | None:
         """Return the seconds a caller at `position` may wait: the people on duty for the queue
@@ -185,6 +199,11 @@ class CallDesk:
         if position <= staff.available:
             return 30  # someone is free: as long as it takes them to pick up
         return int(math.ceil((position - staff.available) / people) * handle)
+
+    def language_of(self, call: str) -> str:
+        """Return the language the call's flow speaks (the default flow's, if it is unknown)."""
+        state = self.turns.state_of(CHANNEL, call) if call else None
+        return str(self.turns.flows.get(state.flow if state else None).language)
 
     # -- a person takes a waiting caller --------------------------------------------------
 
@@ -227,8 +246,9 @@ class CallDesk:
         if agent is None or not agent.endpoint:
             raise AnswerRefused(f"no line for {name}")
         return twiml.connect_to(
-            agent.name, agent.endpoint, turn=current.number, call=call, language=_language(self)
-        )
+            agent.name, agent.endpoint, turn=current.number, call=call,
+            language=self.language_of(call),
+        )  # fmt: skip
 
     def agent_calls_in(self, call: str, agent: Agent) -> str:
         """An agent called the line from their phone: give them the longest-waiting caller of

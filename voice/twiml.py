@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from presszero.flows.engine.actions import Action, Callback, End, Handoff, Prompt, Say, Voicemail
+from presszero.flows.language.phrases import english, phrase
 from presszero.flows.language.twilio_languages import TRANSCRIBED, TRANSCRIBED_SECONDS
 from presszero.flows.render.voice import VOICEMAIL, prompt_words, read_aloud
 
@@ -75,7 +76,8 @@ def render(
         if isinstance(action, Say):
             pending.append(action.text)
         elif isinstance(action, Prompt):
-            says = "".join(_say(text, language) for text in [*pending, prompt_words(action)])
+            said = prompt_words(action, language)
+            says = "".join(_say(text, language) for text in [*pending, said])
             pending = []
             verbs.append(f"{_gather_start(action, next_turn, language)}{says}</Gather>")
             # Twilio calls the action even on silence (actionOnEmptyResult); should it not,
@@ -83,7 +85,7 @@ def render(
             verbs.append(_redirect(next_turn))
         else:
             if isinstance(action, Voicemail):
-                pending.append(action.prompt or VOICEMAIL)
+                pending.append(action.prompt or phrase(VOICEMAIL, language))
             verbs.extend(_say(text, language) for text in pending)
             pending = []
             verbs.append(_ending(action, turn=turn, call=call, target=target, language=language))
@@ -201,7 +203,8 @@ def connect_to(name: str, endpoint: str, *, turn: int, call: str, language: str)
     that agent (who hears the whisper first)."""
     attrs = _attrs(action=url("dial-status", t=turn), timeout=DIAL_TIMEOUT, answer_on_bridge=True)
     noun = endpoint_noun(endpoint, whisper_url(call, name, endpoint))
-    said = _say(f"Thanks for waiting. Putting you through to {name.title()} now.", language)
+    thanks = phrase("Thanks for waiting. Putting you through to {name} now.", language)
+    said = _say(thanks.format(name=name.title()), language)
     return _response(said + _element("Dial", attrs, noun))
 
 
@@ -222,7 +225,10 @@ def queue_again(words: Iterable[str], queue: str, *, turn: int, call: str, langu
 def failsafe(target: Target, queue: str, language: str = "en-US") -> str:
     """Return the TwiML for when anything on our side failed: apologise once, reach a person."""
     sorry = _say(
-        "Sorry, something went wrong on our side. Let me connect you to a person now.", language
+        phrase(
+            "Sorry, something went wrong on our side. Let me connect you to a person now.", language
+        ),
+        language,
     )
     if target.dial:
         attrs = _attrs(timeout=DIAL_TIMEOUT, answer_on_bridge=True)
@@ -230,8 +236,10 @@ def failsafe(target: Target, queue: str, language: str = "en-US") -> str:
     return _response(sorry + _element("Enqueue", "", _text(queue)))
 
 
-SORRY = "Sorry, something went wrong on our side."
-STAY = "Please stay on the line: you keep your place, and the next person free will answer."
+SORRY = english("Sorry, something went wrong on our side.")
+STAY = english(
+    "Please stay on the line: you keep your place, and the next person free will answer."
+)
 UNBRIEFED = "Sorry, we could not load who is calling. A customer is waiting for a person."
 UNBRIEFED_CLICKED = f"{UNBRIEFED} Putting them through to you now."
 
@@ -242,14 +250,17 @@ def failsafe_waiting(language: str = "en-US") -> str:
     A waitUrl may only Play, Say, Pause, Gather, Hangup, Redirect or Leave; Twilio fetches it
     again when this ends, so the caller keeps their place and hears it again in a while.
     """
-    return speak([SORRY, STAY], language, pause=WAIT_PAUSE)
+    return speak([phrase(SORRY, language), phrase(STAY, language)], language, pause=WAIT_PAUSE)
 
 
 def failsafe_wait_choice(wants_callback: bool, language: str = "en-US") -> str:
     """Return the fail-safe for a key pressed in the queue: 1 leaves for the Enqueue's action
     (which arranges the callback asked for), anything else keeps the caller in line."""
     if wants_callback:
-        return leave_queue(f"{SORRY} Let's arrange your call back.", language)
+        sorry = phrase(
+            "Sorry, something went wrong on our side. Let's arrange your call back.", language
+        )
+        return leave_queue(sorry, language)
     return failsafe_waiting(language)
 
 
@@ -306,7 +317,7 @@ def screen(
 def offer_callback(words: Iterable[str], action: str, language: str = "en-US") -> str:
     """Return queue-wait TwiML that offers a callback on key 1 while the caller waits."""
     says = [_say(text, language) for text in words]
-    says.append(_say("To get a call back instead of waiting, press 1.", language))
+    says.append(_say(phrase("To get a call back instead of waiting, press 1.", language), language))
     attrs = _attrs(input="dtmf", num_digits=1, action=action, method="POST", timeout=15)
     return _response(_element("Gather", attrs, "".join(says)))
 

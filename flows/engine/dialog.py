@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 import phonenumbers
 
 from presszero.context.phones import try_normalise_phone
-from presszero.flows.language.hours import Hours
+from presszero.flows.language.hours import DAY_NAMES, Hours
 from presszero.flows.language.intents import words
 from presszero.flows.language.model import AskStep
+from presszero.flows.language.phrases import KEY_WORDS, english, phrase
 
 FRUSTRATION = (
     "this is ridiculous", "ridiculous", "useless", "this is stupid", "stupid", "waste of time",
@@ -19,33 +20,69 @@ FRUSTRATION = (
     "annoying", "pointless", "hopeless", "terrible service", "worst service", "going in circles",
 )  # fmt: skip
 
-_KEY_WORDS = {
-    "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-    "seven": "7", "eight": "8", "nine": "9", "star": "*", "pound": "#", "hash": "#",
-}  # fmt: skip
+# Keys named in words, in every language presszero speaks ("one", "uno")
+_KEY_WORDS = {word: key for names in KEY_WORDS.values() for word, key in names.items()}
 _DIGIT_WORDS = {**_KEY_WORDS, "oh": "0"}
-_PRESS = frozenset({"press", "pressing", "option", "number", "key", "dial", "i", "ll", "say"})
+_PRESS = frozenset({
+    "press", "pressing", "option", "number", "key", "dial", "i", "ll", "say",
+    "oprimo", "oprima", "marco", "marque", "pulso", "pulse", "opcion", "numero", "tecla", "el",
+    "la",
+})  # fmt: skip
 
 # Times a customer can ask to be called back: (key, words that choose it, local minutes)
 WHEN_CHOICES = (
-    ("asap", ("soon", "asap", "now", "today", "first", "earliest", "whenever", "any"), (0, 1440)),
-    ("morning", ("morning", "am"), (0, 720)),
-    ("afternoon", ("afternoon", "evening", "pm", "later"), (720, 1440)),
+    (
+        "asap",
+        (
+            "soon",
+            "asap",
+            "now",
+            "today",
+            "first",
+            "earliest",
+            "whenever",
+            "any",
+            "pronto",
+            "posible",
+            "ahora",
+            "hoy",
+            "antes",
+        ),
+        (0, 1440),
+    ),
+    ("morning", ("morning", "am", "manana"), (0, 720)),
+    ("afternoon", ("afternoon", "evening", "pm", "later", "tarde", "noche"), (720, 1440)),
 )
 
-WHEN_PROMPT = "When should we call?"
+WHEN_PROMPT = english("When should we call?")
 
 # What a customer may open a conversation with that answers nothing yet.
 OPENINGS = frozenset(
-    {"", "hi", "hello", "hey", "/start", "start", "/restart", "good morning", "hiya"}
+    {
+        "",
+        "hi",
+        "hello",
+        "hey",
+        "/start",
+        "start",
+        "/restart",
+        "good morning",
+        "hiya",
+        "hola",
+        "buenas",
+        "buenos dias",
+        "buenos días",
+        "buenas tardes",
+        "buenas noches",
+    }
 )
 
 SORRY = {
-    "no_input": "Sorry, I didn't hear anything.",
-    "no_match": "Sorry, I didn't catch that.",
-    "low_confidence": "Sorry, I didn't catch that.",
-    "invalid": "Sorry, that doesn't look right.",
-    "not_a_phone": "Sorry, that doesn't look like a full phone number.",
+    "no_input": english("Sorry, I didn't hear anything."),
+    "no_match": english("Sorry, I didn't catch that."),
+    "low_confidence": english("Sorry, I didn't catch that."),
+    "invalid": english("Sorry, that doesn't look right."),
+    "not_a_phone": english("Sorry, that doesn't look like a full phone number."),
 }
 
 # A line we could dial: digits, with the separators people write them with. Withheld callers
@@ -121,8 +158,13 @@ def callable_number(line: str, region: str) -> str | None:
     return number if whole == phonenumbers.ValidationResult.IS_POSSIBLE else None
 
 
-_YES = frozenset({"yes", "yeah", "yep", "correct", "right", "sure", "ok", "okay"})
-_NO = frozenset({"no", "nope", "wrong", "another", "different", "again", "not"})
+_YES = frozenset({
+    "yes", "yeah", "yep", "correct", "right", "sure", "ok", "okay",
+    "si", "correcto", "claro", "exacto", "eso",
+})  # fmt: skip
+_NO = frozenset({
+    "no", "nope", "wrong", "another", "different", "again", "not", "otro", "incorrecto",
+})  # fmt: skip
 
 
 def yes_or_no(raw: str) -> bool | None:
@@ -157,17 +199,19 @@ def callback_time(hours: Hours, when: str, now: datetime) -> datetime:
     return hours.next_open(now, window) or hours.next_open(now) or now
 
 
-def said_when(hours: Hours, moment: datetime, when: str, now: datetime) -> str:
+def said_when(hours: Hours, moment: datetime, when: str, now: datetime, language: str) -> str:
     """Return the callback time in words: "as soon as we can", "tomorrow morning"."""
     if when == "asap":
-        return "as soon as we can" if moment <= now + timedelta(minutes=1) else "as soon as we open"
-    part = "morning" if when == "morning" else "afternoon"
+        soon = moment <= now + timedelta(minutes=1)
+        return phrase("as soon as we can" if soon else "as soon as we open", language)
     days = (moment.astimezone(hours.tz).date() - now.astimezone(hours.tz).date()).days
+    morning = when == "morning"
     if days == 0:
-        return f"this {part}"
+        return phrase("this morning" if morning else "this afternoon", language)
     if days == 1:
-        return f"tomorrow {part}"
-    return f"on {moment.astimezone(hours.tz):%A} {part}"
+        return phrase("tomorrow morning" if morning else "tomorrow afternoon", language)
+    day = phrase(DAY_NAMES[moment.astimezone(hours.tz).weekday()], language)
+    return phrase("on {day} morning" if morning else "on {day} afternoon", language).format(day=day)
 
 
 def ends_in(number: str) -> str:

@@ -17,6 +17,7 @@ from presszero.flows.language.model import (
     PromptStep,
     VoicemailStep,
 )
+from presszero.flows.language.phrases import phrase
 
 from .actions import Action, Callback, FlowEvent, Handoff, Say, State, Voicemail
 from .dialog import callable_number, callback_time, ends_in, said_when
@@ -44,7 +45,8 @@ class Exits:
         self.now = now
         self.hours = flow.hours
         self.open = flow.hours.is_open(now)
-        self.hours_text = flow.remember("hours", flow.hours.describe)
+        self.language = flow.language
+        self.hours_text = flow.remember("hours", lambda: flow.hours.describe(flow.language))
         self.actions: list[Action] = []
         self.events: list[FlowEvent] = []
         self.rescued = False
@@ -53,6 +55,11 @@ class Exits:
     @property
     def facts(self) -> Facts:
         return Facts(self.customer, self.now, self.hours.tz, self.hours_text, self.state.answers)
+
+    def words(self, english: str, **fields: str) -> str:
+        """Return presszero's own wording in the flow's language, its fields filled in."""
+        text = phrase(english, self.language)
+        return text.format(**fields) if fields else text
 
     def say(self, text: str) -> None:
         """Add words to say, if there are any."""
@@ -99,14 +106,26 @@ class Exits:
             st.wanted = st.wanted or current.reason
         if reason == "after_hours":
             today = self.now.astimezone(self.hours.tz).date() in self.hours.closed_dates
-            when = "today" if today else "right now"
-            if self.written:
-                self.say(f"We're closed {when} (open {self.hours_text}).")
+            if self.written and today:
+                self.say(self.words("We're closed today (open {hours}).", hours=self.hours_text))
+            elif self.written:
+                self.say(
+                    self.words("We're closed right now (open {hours}).", hours=self.hours_text)
+                )
+            elif today:
+                self.say(
+                    self.words("We're closed today. We're open {hours}.", hours=self.hours_text)
+                )
             else:
-                self.say(f"We're closed {when}. We're open {self.hours_text}.")
+                self.say(
+                    self.words("We're closed right now. We're open {hours}.", hours=self.hours_text)
+                )
         elif reason != "chose_message":
             st.busy = True
-            self.say(f"Sorry, no one is free to {'chat' if self.written else 'talk'} right now.")
+            if self.written:
+                self.say(self.words("Sorry, no one is free to chat right now."))
+            else:
+                self.say(self.words("Sorry, no one is free to talk right now."))
         self.event("fallback", st.step, reason)
         target = self.flow.steps.get(self.hours.after_hours)
         if self.written:  # they can read the answer here later: a message, not a phone call
@@ -136,10 +155,17 @@ class Exits:
         """Book the callback and say when it will come."""
         moment = callback_time(self.hours, when, self.now)
         number = self.state.callback_number or self.known_number()
-        to = f" on the number ending in {ends_in(number)}" if number else ""
-        self.say(
-            f"Thanks. We'll call you{to} {said_when(self.hours, moment, when, self.now)}. Goodbye."
-        )
+        said = said_when(self.hours, moment, when, self.now, self.language)
+        if number:
+            self.say(
+                self.words(
+                    "Thanks. We'll call you on the number ending in {ending} {when}. Goodbye.",
+                    ending=ends_in(number),
+                    when=said,
+                )
+            )
+        else:
+            self.say(self.words("Thanks. We'll call you {when}. Goodbye.", when=said))
         summary = build_summary(self.state, self.customer, self.now, self.hours.tz, step.reason)
         reason = self.state.wanted or step.reason
         self.actions.append(

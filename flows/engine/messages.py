@@ -14,6 +14,7 @@ import re
 
 from presszero.flows.language.intents import words
 from presszero.flows.language.model import HandoffStep
+from presszero.flows.language.phrases import phrase
 
 from .actions import AskContact, AskRating, Choice, Event, Message, Rated, ReplyTo
 from .dialog import as_key, callable_number, ends_in, phone_answer
@@ -29,6 +30,7 @@ LEAVE_MESSAGE = "/message"  # waiting for a person: leave a message instead
 RATINGS = {
     RATE_YES: "yes", "yes, sorted": "yes", "yes sorted": "yes",
     RATE_NO: "no", "not really": "no",
+    "si, resuelto": "yes", "sí, resuelto": "yes", "la verdad, no": "no",
 }  # fmt: skip
 # Words that decline or close ("no thanks", "thanks!", "bye"): never an answer to a menu.
 POLITE = frozenset({
@@ -48,14 +50,24 @@ def masked_email(address: str) -> str:
     return f"{local[:1]}…@{domain}"
 
 
-def reached_by(reply_to: str) -> str:
+def reached_by(reply_to: str, language: str = "en-US") -> str:
     """Return where an answer goes besides here, in words ("" for here only)."""
     how, _, address = reply_to.partition(":")
     if how == "email":
-        return f"by email at {masked_email(address)}"
+        return phrase("by email at {address}", language).format(address=masked_email(address))
     if how == "sms":
-        return f"by text message to the number ending in {ends_in(address)}"
+        return phrase("by text message to the number ending in {ending}", language).format(
+            ending=ends_in(address)
+        )
     return ""
+
+
+def answered_where(reply_to: str, language: str) -> str:
+    """Return where an answer goes, in words: "here", "here and by email at d…@example.com"."""
+    besides = reached_by(reply_to, language)
+    if not besides:
+        return phrase("here", language)
+    return phrase("here and {besides}", language).format(besides=besides)
 
 
 def is_polite(text: str) -> bool:
@@ -73,7 +85,7 @@ class Messages(Exits):
         text = " ".join(text.split())
         if st.phase == "message":
             if not text:
-                self.say("Type your message, and we'll answer it here.")
+                self.say(self.words("Type your message, and we'll answer it here."))
                 return
             self.actions.append(Message(text))
             st.phase, st.no_match = "contact", 0
@@ -84,7 +96,9 @@ class Messages(Exits):
             self.add_to_message(text)
         else:  # a message to a voicemail step, typed: keep it, and it is over
             self.actions.append(Message(text))
-            self.say("Thanks, we've got your message. Someone will get back to you soon.")
+            self.say(
+                self.words("Thanks, we've got your message. Someone will get back to you soon.")
+            )
             st.status = "done"
 
     def on_record(self) -> tuple[str, str]:
@@ -103,10 +117,13 @@ class Messages(Exits):
         email, phone = self.on_record()
         options = []
         if email:
-            options.append(Choice(f"Email {masked_email(email)}", REPLY_EMAIL))
+            options.append(
+                Choice(self.words("Email {address}", address=masked_email(email)), REPLY_EMAIL)
+            )
         if phone:
-            options.append(Choice(f"Text the number ending in {ends_in(phone)}", REPLY_SMS))
-        options.append(Choice("Just here is fine", REPLY_HERE))
+            text = self.words("Text the number ending in {ending}", ending=ends_in(phone))
+            options.append(Choice(text, REPLY_SMS))
+        options.append(Choice(self.words("Just here is fine"), REPLY_HERE))
         self.actions.append(AskContact(tuple(options), sorry))
 
     def take_contact(self, text: str) -> None:
@@ -129,16 +146,16 @@ class Messages(Exits):
             st.no_match += 1
             if st.no_match < self.flow.escape.max_no_match:
                 self.ask_contact(
-                    "Sorry, that doesn't look like an email address or a phone number."
+                    self.words("Sorry, that doesn't look like an email address or a phone number.")
                 )
                 return
-            self.say("I couldn't read that as an email address or a phone number.")
+            self.say(self.words("I couldn't read that as an email address or a phone number."))
             reply_to = ""
         how, _, address = reply_to.partition(":")
         st.reply_to, st.phase, st.no_match = reply_to, "sent", 0
         self.actions.append(ReplyTo(how, address))
-        besides = reached_by(reply_to)
-        self.say(f"Message sent: we'll answer here{' and ' + besides if besides else ''}.")
+        where = answered_where(reply_to, self.language)
+        self.say(self.words("Message sent: we'll answer {where}.", where=where))
 
     def add_to_message(self, text: str) -> None:
         """Words after the message was left: more for the message, or asking for a person,
@@ -157,14 +174,26 @@ class Messages(Exits):
                 self.event("escape", st.step, "agent_intent")
                 self.enter(target.id)
                 return
-        besides = reached_by(st.reply_to)
-        where = f"here{' and ' + besides if besides else ''}"
+        where = answered_where(st.reply_to, self.language)
+        if asks and not self.open:
+            self.say(
+                self.words(
+                    "We're closed right now. Your message is with us, and we'll answer {where}.",
+                    where=where,
+                )
+            )
+            return
         if asks:
-            now = "We're closed right now" if not self.open else "No one is free to chat yet"
-            self.say(f"{now}. Your message is with us, and we'll answer {where}.")
+            self.say(
+                self.words(
+                    "No one is free to chat yet. Your message is with us, "
+                    "and we'll answer {where}.",
+                    where=where,
+                )
+            )
             return
         self.actions.append(Message(text, more=True))
-        self.say(f"I've added that to your message. We'll answer {where}.")
+        self.say(self.words("I've added that to your message. We'll answer {where}.", where=where))
 
     # -- after a person -------------------------------------------------------------------
 
@@ -176,7 +205,12 @@ class Messages(Exits):
         self.event("end", st.step, "resolved")
         self.event("satisfaction", st.step, "asked")
         self.actions.append(
-            AskRating((Choice("Yes, sorted", RATE_YES), Choice("Not really", RATE_NO)))
+            AskRating(
+                (
+                    Choice(self.words("Yes, sorted"), RATE_YES),
+                    Choice(self.words("Not really"), RATE_NO),
+                )
+            )
         )
 
     def follow_up(self, text: str) -> None:
@@ -188,16 +222,22 @@ class Messages(Exits):
             self.event("satisfaction", st.step, rating)
             st.status = "done"
             if rating == "yes":
-                self.say("Thanks for letting us know. If you need anything else, just type it.")
+                self.say(
+                    self.words(
+                        "Thanks for letting us know. If you need anything else, just type it."
+                    )
+                )
             else:
                 self.say(
-                    "Sorry we didn't sort it out. Tell me what's still wrong, "
-                    "or choose Talk to a person."
+                    self.words(
+                        "Sorry we didn't sort it out. Tell me what's still wrong, "
+                        "or choose Talk to a person."
+                    )
                 )
             return
         if not text.strip() or is_polite(text):
             st.status = "done"
-            self.say("You're welcome. If you need anything else, just type it here.")
+            self.say(self.words("You're welcome. If you need anything else, just type it here."))
             return
         first = "" if " ".join(words(text)) in YES else text
         self.start(Event.start(st.channel, st.caller, first))

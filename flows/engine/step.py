@@ -190,29 +190,40 @@ class _Run(Messages):
             entry = "digits" if step.digits else ""
         elif self.state.phase == "confirm":
             ending = ends_in(self.state.number_to_confirm)
-            text = f"Got it: the number ending in {ending}. Is that right?"
+            text = self.words(
+                "Got it: the number ending in {ending}. Is that right?", ending=ending
+            )
             options = (
-                Choice("Yes, that's right", "1", "1"),
-                Choice("No, another number", "2", "2"),
+                Choice(self.words("Yes, that's right"), "1", "1"),
+                Choice(self.words("No, another number"), "2", "2"),
             )
             phrased = ((
                 "voice",
-                f"Got it: the number ending in {ending}. If that's right, press 1. "
-                "To give another number, press 2.",
+                self.words(
+                    "Got it: the number ending in {ending}. If that's right, press 1. "
+                    "To give another number, press 2.",
+                    ending=ending,
+                ),
             ),)  # fmt: skip
             hints = ("yes", "no", "that's right", "another number")
         elif self.state.phase == "when":
-            text = WHEN_PROMPT
-            labels = ("As soon as we can", "In the morning", "In the afternoon")
+            text = self.words(WHEN_PROMPT)
+            labels = (
+                self.words("As soon as we can"),
+                self.words("In the morning"),
+                self.words("In the afternoon"),
+            )
             options = tuple(Choice(label, str(i), str(i)) for i, label in enumerate(labels, 1))
             hints = _hints([cue for _, cues, _ in WHEN_CHOICES for cue in cues])
         else:
             number, most, entry = self.known_number(), None, "number"
             if number:
-                text = f"We can call you back on the number ending in {ends_in(number)}."
-                options = (Choice("Use this number", "1", "1"),)
+                text = self.words(
+                    "We can call you back on the number ending in {ending}.", ending=ends_in(number)
+                )
+                options = (Choice(self.words("Use this number"), "1", "1"),)
             else:
-                text = "We can call you back."
+                text = self.words("We can call you back.")
         self.actions.append(
             Prompt(
                 text, step.id, ("dtmf", "speech"), hints, options, most, step.escape.keys,
@@ -349,7 +360,7 @@ class _Run(Messages):
         ):
             self.escape(step, kind)
             return
-        self.prompt(step, SORRY[sorry or kind])
+        self.prompt(step, self.words(SORRY[sorry or kind]))
 
 
 WHEN_WORDS = {

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .phrases import phrase, zone_in
 from .schema import Reader
 from .yamlsrc import YMap, YStr
 
@@ -56,25 +57,37 @@ class Hours:
                     return max(midnight + timedelta(minutes=low), now)
         return None
 
-    def describe(self) -> str:
-        """Return the hours in words: "Monday to Friday, 8 AM to 8 PM, ... New York time"."""
+    def describe(self, language: str = "en-US") -> str:
+        """Return the hours in words: "Monday to Friday, 8 AM to 8 PM, ... New York time"; in
+        Spanish "de lunes a viernes, de 8:00 a 20:00, ... hora del Este"."""
         groups: list[tuple[int, int, tuple[Span, ...]]] = []
         for index, spans in enumerate(self.week):
             if groups and groups[-1][2] == spans and groups[-1][1] == index - 1:
                 groups[-1] = (groups[-1][0], index, spans)
             else:
                 groups.append((index, index, spans))
+        spanish = language.lower().startswith("es")
         parts = []
         for first, last, spans in groups:
             if not spans:
                 continue
-            days = DAY_NAMES[first] if first == last else f"{DAY_NAMES[first]} to {DAY_NAMES[last]}"
-            times = " and ".join(f"{_clock(a)} to {_clock(b)}" for a, b in spans)
-            parts.append(f"{days}, {times}")
+            day, end_day = (phrase(DAY_NAMES[d], language) for d in (first, last))
+            if first == last:  # "Saturday", "los sábados"
+                days = f"los {day}{'' if day.endswith('s') else 's'}" if spanish else day
+            else:
+                days = phrase("{first} to {last}", language).format(first=day, last=end_day)
+            times = phrase(" and ", language).join(
+                phrase("{start} to {end}", language).format(
+                    start=_clock(a, spanish), end=_clock(b, spanish)
+                )
+                for a, b in spans
+            )
+            parts.append(phrase("{days}, {times}", language).format(days=days, times=times))
         if not parts:
-            return "by callback only"
-        said = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + ", and " + parts[-1]
-        return f"{said}, {zone_label(self.timezone)}"
+            return phrase("by callback only", language)
+        last_join = phrase(", and ", language)
+        said = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + last_join + parts[-1]
+        return f"{said}, {zone_in(self.timezone, zone_label(self.timezone), language)}"
 
 
 def zone_label(timezone: str) -> str:
@@ -84,7 +97,10 @@ def zone_label(timezone: str) -> str:
     return timezone.rsplit("/", 1)[1].replace("_", " ") + " time"
 
 
-def _clock(minutes: int) -> str:
+def _clock(minutes: int, spanish: bool = False) -> str:
+    if spanish:  # a 24-hour clock, as written in Spanish: "8:00", "20:30", "24:00"
+        hour, minute = divmod(minutes, 60)
+        return f"{hour}:{minute:02d}"
     if minutes in (0, 1440):
         return "midnight"
     if minutes == 720:

@@ -11,8 +11,8 @@ from presszero.flows.engine.actions import Action
 from . import chat, voice
 
 
-def words(channel: str, actions: Sequence[Action]) -> list[str]:
+def words(channel: str, actions: Sequence[Action], language: str = "en-US") -> list[str]:
     """Return what the customer reads or hears on `channel` for a turn's actions."""
     if channel == "chat":  # the buttons are read too
-        return [text for line in chat.shown(actions) for text in line.read()]
-    return voice.spoken(actions)
+        return [text for line in chat.shown(actions, language) for text in line.read()]
+    return voice.spoken(actions, language)

@@ -13,13 +13,18 @@ import re
 from collections.abc import Sequence
 
 from presszero.flows.engine.actions import Action, Prompt, Say, Voicemail
+from presszero.flows.language.languages import base
+from presszero.flows.language.phrases import ENDING_IN, PRESS_WORDS, english, phrase
 
-VOICEMAIL = (
+VOICEMAIL = english(
     "Please leave your name, number and a short message after the tone, and we'll call you back."
 )
+# "press 0", "oprima 0": a prompt that already says how to press a key, in any language
+_PRESSES = "|".join(sorted({verb for verbs in PRESS_WORDS.values() for verb in verbs}))
+_POUND = ("pound", "numeral")
 
 
-def prompt_words(prompt: Prompt) -> str:
+def prompt_words(prompt: Prompt, language: str = "en-US") -> str:
     """Return everything a caller hears at a prompt, in order."""
     own = prompt.words_for("voice")
     parts = [prompt.sorry] if prompt.sorry else []
@@ -27,30 +32,37 @@ def prompt_words(prompt: Prompt) -> str:
         parts.append(own)
     else:
         parts.append(prompt.text)
-        parts.extend(option_words(c.label, c.key) for c in prompt.options if c.key)
-        if prompt.entry == "number":
+        parts.extend(option_words(c.label, c.key, language) for c in prompt.options if c.key)
+        if prompt.entry == "number" and prompt.options:
             parts.append(
-                "For a different number, enter it now, then press pound."
-                if prompt.options
-                else "Enter the number to call, then press pound."
+                phrase("For a different number, enter it now, then press pound.", language)
             )
-        elif prompt.entry == "digits" and "pound" not in prompt.text:
-            parts.append("Then press pound.")
+        elif prompt.entry == "number":
+            parts.append(phrase("Enter the number to call, then press pound.", language))
+        elif prompt.entry == "digits" and not any(w in prompt.text.lower() for w in _POUND):
+            parts.append(phrase("Then press pound.", language))
     said = " ".join(part for part in parts if part)
     for key in prompt.escape_keys[:1]:
-        if not re.search(rf"\bpress {re.escape(key)}(?![0-9])", said):
-            said = f"{said} For a person, press {key} at any time.".lstrip()
+        if not says_press(said, key):
+            person = phrase("For a person, press {key} at any time.", language).format(key=key)
+            said = f"{said} {person}".lstrip()
     return said
 
 
-_ENDING_IN = re.compile(r"(\bending in )([0-9]{2,})\b")
+def says_press(said: str, key: str) -> bool:
+    """Return whether `said` already tells the caller to press `key` ("press 0", "oprima 0")."""
+    return (
+        re.search(rf"\b(?:{_PRESSES}) {re.escape(key)}(?![0-9])", said, re.IGNORECASE) is not None
+    )
+
+
+_ENDINGS = "|".join(re.escape(words) for words in ENDING_IN.values())
+_ENDING_IN = re.compile(rf"(\b(?:{_ENDINGS}) )([0-9]{{2,}})\b")
 
 
 def read_aloud(text: str) -> str:
     """Return text as a caller should hear it: a number named by its last digits ("ending in
-    0002") read digit by digit ("0 0 0 2"), not as "two"."""
-    if "ending in" not in text:
-        return text
+    0002", "que termina en 0002") read digit by digit ("0 0 0 2"), not as "two"."""
     return _ENDING_IN.sub(lambda m: m.group(1) + " ".join(m.group(2)), text)
 
 
@@ -63,12 +75,23 @@ DOING = frozenset((
 ))  # fmt: skip
 
 
-def option_words(label: str, key: str) -> str:
+# An option named by when or how ("In the morning", "Por la mañana") reads as it is: "In the
+# morning, press 2", never "For in the morning".
+ALREADY_LED = {
+    "en": frozenset(("as", "at", "by", "in", "on")),
+    "es": frozenset(("a", "al", "antes", "de", "del", "en", "lo", "por")),
+}
+
+
+def option_words(label: str, key: str, language: str = "en-US") -> str:
     """Return an option as a caller hears it: "For billing, press 1", "To use this number,
-    press 1"."""
+    press 1"; in Spanish "Para facturación, oprima 1"."""
     words = _lower_first(label)
-    lead = "To" if words.split(" ", 1)[0] in DOING else "For"
-    return f"{lead} {words}, press {key}."
+    if words.split(" ", 1)[0] in ALREADY_LED.get(base(language), ()):
+        return phrase("{label}, press {key}.", language).format(label=label, key=key)
+    if words.split(" ", 1)[0] in DOING:
+        return phrase("To {label}, press {key}.", language).format(label=words, key=key)
+    return phrase("For {label}, press {key}.", language).format(label=words, key=key)
 
 
 def _lower_first(label: str) -> str:
@@ -79,14 +102,14 @@ def _lower_first(label: str) -> str:
     return label[0].lower() + label[1:]
 
 
-def spoken(actions: Sequence[Action]) -> list[str]:
+def spoken(actions: Sequence[Action], language: str = "en-US") -> list[str]:
     """Return everything a caller hears for a turn's actions, in order."""
     out: list[str] = []
     for action in actions:
         if isinstance(action, Say):
             out.append(action.text)
         elif isinstance(action, Prompt):
-            out.append(prompt_words(action))
+            out.append(prompt_words(action, language))
         elif isinstance(action, Voicemail):
-            out.append(action.prompt or VOICEMAIL)
+            out.append(action.prompt or phrase(VOICEMAIL, language))
     return [read_aloud(text) for text in out]

@@ -115,7 +115,7 @@ class Conversation:
 
     def heard(self, channel: str = "voice") -> str:
         """Return everything the customer heard (or read, in a chat), in that channel's words."""
-        return " ".join(words(channel, self.actions))
+        return " ".join(words(channel, self.actions, self.flow.language))
 
     def ended_with(self) -> str:
         final = [a for a in self.last if not isinstance(a, Say)]

@@ -29,6 +29,7 @@ from presszero.flows.engine.actions import (
     Summary,
     Voicemail,
 )
+from presszero.flows.language.phrases import phrase
 from presszero.flows.render.voice import VOICEMAIL, prompt_words
 from presszero.voice import twiml
 from presszero.voice.twiml import Target
@@ -63,14 +64,14 @@ def ref_render(
             pending.append(action.text)
         elif isinstance(action, Prompt):
             gather = ref_gather(action, turn, language)
-            for text in [*pending, prompt_words(action)]:
+            for text in [*pending, prompt_words(action, language)]:
                 gather.say(text, language=language)
             pending = []
             response.append(gather)
             response.redirect(ref_url("turn", t=turn), method="POST")
         else:
             if isinstance(action, Voicemail):
-                pending.append(action.prompt or VOICEMAIL)
+                pending.append(action.prompt or phrase(VOICEMAIL, language))
             ref_say_all(response, pending, language)
             pending = []
             ref_ending(response, action, turn=turn, call=call, target=target, language=language)
@@ -143,7 +144,9 @@ def ref_ending(
 def ref_failsafe(target: Target, queue: str, language: str = "en-US") -> VoiceResponse:
     response = VoiceResponse()
     response.say(
-        "Sorry, something went wrong on our side. Let me connect you to a person now.",
+        phrase(
+            "Sorry, something went wrong on our side. Let me connect you to a person now.", language
+        ),
         language=language,
     )
     if target.dial:
@@ -176,7 +179,9 @@ def ref_offer_callback(words: Iterable[str], action: str, language: str = "en-US
     gather = Gather(input="dtmf", num_digits=1, action=action, method="POST", timeout=15)
     for text in words:
         gather.say(text, language=language)
-    gather.say("To get a call back instead of waiting, press 1.", language=language)
+    gather.say(
+        phrase("To get a call back instead of waiting, press 1.", language), language=language
+    )
     response.append(gather)
     return response
 
