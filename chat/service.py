@@ -31,6 +31,7 @@ from presszero.flows.engine.actions import (
 from presszero.flows.engine.messages import LEAVE_MESSAGE, masked_email
 from presszero.flows.language.model import Flow
 from presszero.flows.language.phrases import phrase
+from presszero.flows.language.schema import LANGUAGE_TAG
 from presszero.flows.render.chat import PERSON_BUTTON, Line, fixed_title, shown
 from presszero.turns import AlsoRead, Rendered, TurnInput, Turns
 
@@ -123,6 +124,7 @@ class ChatService:
             find=(identity_kind(subject), subject) if subject else None,
             heard=fixed_title(text, self.language_of(sender)) or ("" if text == "/start" else text),
             opens=True, queue_holds=False, written=True,
+            language=browser_language(metadata.get("language")),
         )  # fmt: skip
 
         def limits(pipe: Any) -> Any:
@@ -331,3 +333,13 @@ def check_message(body: Any) -> tuple[str, str, dict[str, Any]]:
 def shown_name(agent: str) -> str:
     """Return an agent's name as a visitor reads it: "alex" signs in, "Alex" joins the chat."""
     return agent.title()
+
+
+def browser_language(value: Any) -> str:
+    """Return the language tag a widget sent (`metadata.language`: the browser's
+    `navigator.language`), or "" for anything that is not one."""
+    if isinstance(value, str) and LANGUAGE_TAG.fullmatch(value.strip()):
+        return value.strip()
+    if isinstance(value, str) and re.fullmatch(r"[a-z]{2,3}", value.strip()):
+        return value.strip()
+    return ""

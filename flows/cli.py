@@ -14,6 +14,7 @@ from presszero.flows.language.files import (
     library_dir,
     unsound,
 )
+from presszero.flows.language.lengths import length_warnings
 from presszero.flows.language.model import Flow
 from presszero.flows.language.overlap import overlap_warnings
 from presszero.flows.language.yamlsrc import FlowError, Problem
@@ -29,7 +30,11 @@ _PATH = click.Path(exists=True, path_type=Path)
 def check(path: Path | None, fmt: str) -> None:
     """Prove flows have no dead ends and always reach a person (default: the shipped flows)."""
     flows, problems = check_path(path or library_dir())
-    warnings = [w for name in sorted(flows) for w in overlap_warnings(flows[name])]
+    warnings = [
+        w
+        for name in sorted(flows)
+        for w in [*overlap_warnings(flows[name]), *length_warnings(flows[name])]
+    ]
     if fmt == "json":
         report = {
             "ok": not problems,

@@ -66,6 +66,7 @@ class Scenario:
     customer: Customer | None
     inputs: tuple[Event, ...]
     expect: dict[str, Any]
+    language: str = ""
 
 
 @dataclass
@@ -108,7 +109,7 @@ def read_scenarios(path: Path, display: str | None = None) -> list[Scenario]:
 
 
 def _scenario(r: Reader, item: Any, top: YMap, flow: str) -> Scenario | None:
-    allowed = ("name", "now", "channel", "caller", "customer", "inputs", "expect")
+    allowed = ("name", "now", "channel", "caller", "customer", "language", "inputs", "expect")
     m = r.mapping(
         item, "a scenario", line_of(item, top.line), allowed, ("name", "inputs", "expect")
     )
@@ -151,9 +152,13 @@ def _scenario(r: Reader, item: Any, top: YMap, flow: str) -> Scenario | None:
             expect[key] = YList(expect.line_of(key))
             expect[key].extend(texts)
     caller = r.string(m, "caller", where, default="") or ""
+    # What the line knows the customer speaks besides their record: their earlier choice on
+    # the phone, their browser in a chat ("" : a caller is asked, if the flow speaks several)
+    language = r.string(m, "language", where, default="") or ""
     return Scenario(
-        name, r.file, m.line, flow, now, channel, caller, customer, inputs, _plain(expect)
-    )
+        name, r.file, m.line, flow, now, channel, caller, customer, inputs, _plain(expect),
+        language,
+    )  # fmt: skip
 
 
 def _inputs(r: Reader, m: YMap, where: str) -> tuple[Event, ...] | None:
@@ -209,7 +214,9 @@ def run_scenario(scenario: Scenario, flow: Flow) -> Outcome:
     outcome = Outcome(scenario)
     first = Event.start(scenario.channel, scenario.caller)
     written = scenario.channel == "chat"  # as the chat takes its turns: a message, not a call
-    turn = run_step(flow, None, first, scenario.customer, scenario.now, written=written)
+    customer = scenario.customer
+    known = (getattr(customer, "language", "") if customer else "") or scenario.language
+    turn = run_step(flow, None, first, customer, scenario.now, written=written, language=known)
     state, last = turn.state, list(turn.actions)
     _hear(outcome, last, flow.language)
     for index, event in enumerate(scenario.inputs, 1):
@@ -221,7 +228,8 @@ def run_scenario(scenario: Scenario, flow: Flow) -> Outcome:
         if event.kind == "handoff_failed" and state.status != "handoff":
             outcome.failures.append(f"input {index} ({event.value}) needs a handoff in progress")
             break
-        turn = run_step(flow, state, event, scenario.customer, scenario.now, written=written)
+        spoken = flow.speaking(state.language)
+        turn = run_step(spoken, state, event, scenario.customer, scenario.now, written=written)
         state, last = turn.state, list(turn.actions)
         _hear(outcome, last, flow.language)
     _judge(outcome, state.step, state.escape_reason, last)

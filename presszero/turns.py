@@ -73,6 +73,9 @@ class TurnInput:
     # The customer writes and reads the answer here later (a chat): no one to take it means
     # a message left, not the flow's callback (see the engine's `step`).
     written: bool = False
+    # The language the channel knows the customer reads (a browser's), for a flow in several
+    # languages when their record and their line say none.
+    language: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +154,16 @@ class Turns:
                 return TurnResult((), None, "", False, current.customer)
         customer = found if state is None else current.customer
         flow = self.flows.get(state.flow if state else None)
-        result = step(flow, state, event, customer, now, staffed=staffed, written=given.written)
+        if state is not None:
+            flow = flow.speaking(state.language)
+        known = ""
+        if state is None and len(flow.spoken) > 1:
+            known = current.known_language or given.language
+        result = step(
+            flow, state, event, customer, now, staffed=staffed, written=given.written,
+            language=known,
+        )  # fmt: skip
+        flow = flow.speaking(result.state.language)  # as it is now held: chosen in this turn?
         rendered = render(result.actions, current.number + 1, flow)
         heard, said, then = Writes(), Writes(), Writes()
         key = key_of(self.conversations.key(given.channel, given.conversation_id))
@@ -174,6 +186,11 @@ class Turns:
         if isinstance(won, str):  # the same turn was answered by another worker first
             return TurnResult((), None, won, True, customer)
         self._after(given, result.actions, now)
+        if result.chose_language:
+            self.store.remember_language(
+                customer.id if customer else None, _phone(customer, given),
+                result.chose_language, now,
+            )  # fmt: skip
         metrics.count_turn(given.channel, result.events, result.state.escape_reason)
         return TurnResult(result.actions, result.state, rendered.response, False, customer)
 
@@ -253,7 +270,7 @@ class Turns:
             if current.state is None:
                 return None
             state = State.from_dict(current.state)
-            flow = self.flows.get(state.flow)
+            flow = self.flows.get(state.flow).speaking(state.language)
             now = self.clock.now()
             result = step(flow, state, event, current.customer, now, written=written)
             then = Writes()

@@ -79,7 +79,10 @@ def render(
             said = prompt_words(action, language)
             says = "".join(_say(text, language) for text in [*pending, said])
             pending = []
-            verbs.append(f"{_gather_start(action, next_turn, language)}{says}</Gather>")
+            if action.barge_in:  # said inside the Gather: a key or a word cuts it short
+                verbs.append(f"{_gather_start(action, next_turn, language)}{says}</Gather>")
+            else:  # the flow wants it heard whole (`barge_in: false`; check warns of it)
+                verbs.append(f"{says}{_gather_start(action, next_turn, language)}</Gather>")
             # Twilio calls the action even on silence (actionOnEmptyResult); should it not,
             # the next verb brings the caller back to us as "no input" all the same.
             verbs.append(_redirect(next_turn))

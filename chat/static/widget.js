@@ -162,7 +162,7 @@
 
   function say(message, shown, again) {
     if (shown !== "") show("visitor", shown === undefined ? message : shown);
-    var metadata = { identity: identity };
+    var metadata = { identity: identity, language: navigator.language || "" };
     if (kept.token) metadata.conversation_token = kept.token;
     return fetch(server + "/webhooks/rest/webhook", {
       method: "POST",

@@ -163,6 +163,7 @@ class Prompt:
     sorry: str = ""  # said first when asking again ("Sorry, I didn't catch that.")
     entry: Entry = ""
     phrased: tuple[tuple[str, str], ...] = ()  # (channel, the whole prompt in its words)
+    barge_in: bool = True  # the customer may answer before the prompt is over
 
     def words_for(self, channel: str) -> str | None:
         """Return the prompt the flow wrote for `channel` itself, if it wrote one."""
@@ -380,6 +381,7 @@ class Turn:
     actions: tuple[Action, ...]
     events: tuple[FlowEvent, ...] = ()
     started: bool = False  # a conversation began in this turn (count it as one)
+    chose_language: str = ""  # the customer chose this language in this turn: remember it
 
     def __iter__(self) -> Iterator[Any]:
         yield self.state

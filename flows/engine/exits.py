@@ -43,14 +43,19 @@ class Exits:
         self.state = State() if state is None else state.copy()
         self.customer = customer
         self.now = now
-        self.hours = flow.hours
-        self.open = flow.hours.is_open(now)
-        self.language = flow.language
-        self.hours_text = flow.remember("hours", lambda: flow.hours.describe(flow.language))
+        self.use(flow)
         self.actions: list[Action] = []
         self.events: list[FlowEvent] = []
         self.rescued = False
         self.started = False
+
+    def use(self, flow: Flow) -> None:
+        """Speak `flow` (the same flow, in the conversation's language) from now on."""
+        self.flow = flow
+        self.hours = flow.hours
+        self.open = flow.hours.is_open(self.now)
+        self.language = flow.language
+        self.hours_text = flow.remember("hours", lambda: flow.hours.describe(flow.language))
 
     @property
     def facts(self) -> Facts:

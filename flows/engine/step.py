@@ -12,6 +12,7 @@ from datetime import datetime
 from presszero.context.models import Customer
 from presszero.flows.language.expr import Condition
 from presszero.flows.language.intents import AGENT_EXAMPLES, contains_phrase
+from presszero.flows.language.languages import own_name
 from presszero.flows.language.model import (
     AskStep,
     BranchStep,
@@ -40,6 +41,7 @@ from .dialog import (
     when_answer,
     yes_or_no,
 )
+from .languages import choose_words, language_of, language_words, named_language
 from .messages import Messages, is_polite
 from .summary import WHY
 
@@ -53,6 +55,7 @@ def step(
     *,
     staffed: bool = True,
     written: bool = False,
+    language: str = "",
 ) -> Turn:
     """Return the next state, the actions to perform and the analytics events for `event`.
 
@@ -62,20 +65,28 @@ def step(
     read an answer here later (a chat): when no one can take the conversation they leave a
     message instead of the after-hours step, and after a person closes it the bot asks one
     optional question.
+
+    `language` is the one the customer is known to speak (their record, their last choice,
+    their browser), if any: a flow in several languages starts in it, or, on the phone,
+    lets the caller choose first. `flow` is the flow in the conversation's language.
     """
     run = _Run(flow, state, customer, now, staffed=staffed, written=written)
-    run.handle(event)
-    return Turn(run.state, tuple(run.actions), tuple(run.events), run.started)
+    run.handle(event, language)
+    return Turn(run.state, tuple(run.actions), tuple(run.events), run.started, run.chose)
 
 
 class _Run(Messages):
     """One turn: greet, walk steps, read answers; the ways out live in `Exits`."""
 
-    def handle(self, event: Event) -> None:
+    chose = ""  # the language the customer chose in this turn
+
+    def handle(self, event: Event, language: str = "") -> None:
         """Work out the turn for one event, whatever state the conversation is in."""
         status = self.state.status
         if event.kind == "start" or status == "new":
-            self.start(event if event.kind == "start" else Event.start())
+            self.start(event if event.kind == "start" else Event.start(), language)
+        elif status == "prompt" and self.state.phase == "language":
+            self.choose_language(event)
         elif event.kind == "taken" and status in ("handoff", "message"):
             self.state.status, self.state.person = "handoff", event.value
             self.state.phase = ""
@@ -95,11 +106,22 @@ class _Run(Messages):
         elif status == "followup" and event.kind == "text":
             self.follow_up(event.value)
 
-    def start(self, event: Event) -> None:
+    def start(self, event: Event, language: str = "") -> None:
         """Greet by the first greeting rule that holds and go where it says; words the
-        customer opened with ("my bill", "agent") are their first answer."""
+        customer opened with ("my bill", "agent") are their first answer. A flow in several
+        languages speaks the customer's, if known; else a caller chooses first."""
         self.state = State(flow=self.flow.name, channel=event.channel, caller=event.caller)
         self.started = True
+        if len(self.flow.spoken) > 1:
+            known = language_of(self.flow, language)
+            if not known and not self.written:  # a chat follows its browser; a call asks
+                self.ask_language()
+                return
+            self.speak(known or self.flow.spoken[0])
+        self.greet(event.value)
+
+    def greet(self, words: str = "") -> None:
+        """Say the first greeting rule that holds and go on; `words` answer its prompt."""
         rule = next(
             (r for r in self.flow.greeting if r.when is None or r.when.holds(self.facts)), None
         )
@@ -107,10 +129,62 @@ class _Run(Messages):
             self.last_resort()
             return
         self.enter(self.follow(rule, "greeting"))
-        words = event.value
         button = words.startswith("/")  # a quick reply of a conversation that is over
         if self.state.status == "prompt" and not (is_opening(words) or is_polite(words) or button):
             self.answer(Event.text(words))
+
+    # -- the language -----------------------------------------------------------------------
+
+    def speak(self, language: str) -> None:
+        """Hold the conversation in `language` (one the flow speaks) from now on."""
+        self.use(self.flow.speaking(language))
+        self.state.language = language
+
+    def ask_language(self) -> None:
+        """Ask a caller which language to go on in, each choice in its own words ("For
+        English, press 1. Para español, oprima 2."); silence keeps the first."""
+        spoken = self.flow.spoken
+        self.state.status, self.state.phase = "prompt", "language"
+        choices = tuple(Choice(own_name(lang), str(i), str(i)) for i, lang in enumerate(spoken, 1))
+        said = " ".join(choose_words(lang, str(i)) for i, lang in enumerate(spoken, 1))
+        hints = tuple(name for lang in spoken for name in language_words(lang))
+        self.actions.append(
+            Prompt(
+                said, "language", ("dtmf", "speech"), hints, choices, 1, self.flow.escape.keys,
+                phrased=(("voice", said), ("chat", said)),
+            )
+        )  # fmt: skip
+
+    def choose_language(self, event: Event) -> None:
+        """Read the caller's choice of language, then greet them in it. A person's key or
+        words escape; words that choose nothing are taken in the first language, as their
+        first answer."""
+        self.state.phase = ""
+        spoken, policy = self.flow.spoken, self.flow.escape
+        text = event.value.strip() if event.kind in ("digits", "text") else ""
+        key = text.rstrip("#")[:1] if event.kind == "digits" else as_key(text) if text else None
+        person = bool(text) and event.kind == "text" and self.asks_for_person(text)
+        if key in policy.keys or person:
+            self.speak(spoken[0])
+            self.state.escape_reason = "key0" if key in policy.keys else "agent_intent"
+            self.state.why = WHY[self.state.escape_reason]
+            self.event("escape", "language", self.state.escape_reason)
+            self.enter(policy.handoff)
+            return
+        named = named_language(spoken, text) if event.kind == "text" else None
+        chosen = (
+            spoken[int(key) - 1] if key and key.isdigit() and 0 < int(key) <= len(spoken) else named
+        )
+        self.speak(chosen or spoken[0])
+        if chosen:
+            self.chose = chosen
+            self.event("language", "language", chosen)
+        self.greet(text if event.kind == "text" and not chosen else "")
+
+    def asks_for_person(self, text: str) -> bool:
+        """Return whether words at the language choice ask for a person."""
+        intents = self.flow.escape.intents
+        return self.flow.matcher.match(text, set(intents)).intent in intents
 
     def follow(self, rule: Rule, where: str) -> str:
         """Say a matching rule's words and return where it goes; note a context escape."""
@@ -224,10 +298,11 @@ class _Run(Messages):
                 options = (Choice(self.words("Use this number"), "1", "1"),)
             else:
                 text = self.words("We can call you back.")
+        barge_in = step.barge_in if isinstance(step, MenuStep | AskStep) else True
         self.actions.append(
             Prompt(
                 text, step.id, ("dtmf", "speech"), hints, options, most, step.escape.keys,
-                sorry, entry, phrased,
+                sorry, entry, phrased, barge_in,
             )
         )  # fmt: skip
 

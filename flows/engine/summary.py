@@ -57,6 +57,7 @@ def build_summary(
         why=why,
         escape=state.escape_reason or None,
         channel=state.channel,
+        language=state.language,
         step=state.said[-1]["step"] if state.said else state.step,
         situation=situation,
         told=told_of(state),

@@ -41,7 +41,8 @@ def check_file(path: Path) -> tuple[Flow | None, list[Problem]]:
     flow, problems = read_flow(path, display_path(path))
     if flow is None or problems:
         return None, problems
-    return flow, validate(flow)
+    found = {p for version in flow.versions.values() or [flow] for p in validate(version)}
+    return flow, sorted(found)
 
 
 def check_path(path: Path) -> tuple[dict[str, Flow], list[Problem]]:

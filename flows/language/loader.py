@@ -16,15 +16,21 @@ from .model import (
     EscapePolicy,
     Flow,
     Intent,
+    Limits,
     Rule,
     SayStep,
     Step,
 )
-from .schema import Reader, kind_of
+from .schema import LANGUAGE_TAG, Reader, kind_of
 from .steps import KEY, KINDS, read_template
+from .twilio_languages import language_problems
 from .yamlsrc import Problem, YList, YMap, YStr, line_of, parse_yaml, read_yaml
 
-FLOW_KEYS = ("flow", "language", "escape", "queues", "hours", "greeting", "steps", "intents")
+FLOW_KEYS = (
+    "flow", "language", "languages", "escape", "queues", "hours", "limits", "greeting", "steps",
+    "intents",
+)  # fmt: skip
+LIMIT_KEYS = ("prompt_seconds", "say_seconds", "menu_options")
 ESCAPE_KEYS = (
     "keys", "intents", "max_no_match", "max_no_input", "min_confidence", "frustration",
     "handoff", "max_turns",
@@ -48,14 +54,60 @@ def parse_flow(text: str, file: str) -> tuple[Flow | None, list[Problem]]:
 def _flow(data: Any, file: str, problems: list[Problem]) -> tuple[Flow | None, list[Problem]]:
     if data is None or problems:
         return None, problems
-    r = Reader(file)
-    top = r.mapping(data, "the flow file", 1, FLOW_KEYS, ("flow", "hours", "greeting", "steps"))
+    first = Reader(file)
+    top = first.mapping(data, "the flow file", 1, FLOW_KEYS, ("flow", "hours", "greeting", "steps"))
     if top is None:
-        return None, r.problems
+        return None, first.problems
+    languages = _languages(first, top)
+    if first.problems:
+        return None, first.problems
+    # The flow is read once per language: each reading takes every text in its language, and
+    # says which texts lack it. The structure is the same in each, so its problems repeat:
+    # each is reported once.
+    flows: list[Flow] = []
+    found: set[Problem] = set()
+    for language in languages:
+        r = Reader(file, language, languages if len(languages) > 1 else ())
+        flow = _flow_in(r, top, language)
+        found.update(r.problems)
+        if flow is not None:
+            flows.append(flow)
+    if found or len(flows) != len(languages):
+        return None, sorted(found)
+    versions = {flow.language: flow for flow in flows}
+    for flow in flows:
+        flow.versions.update(versions)
+    return flows[0], []
+
+
+def _languages(r: Reader, top: YMap) -> tuple[str, ...]:
+    """Return the languages the flow speaks: `language: en-US`, or `languages: [en-US, ...]`."""
+    if "languages" in top and "language" in top:
+        r.problem(top.line_of("languages"), "give either language or languages, not both")
+        return ()
+    if "languages" not in top:
+        return (r.string(top, "language", "the flow", default="en-US") or "en-US",)
+    listed = [str(t) for t in r.strings(top, "languages", "the flow")]
+    if not listed:
+        r.problem(top.line_of("languages"), "languages must list at least one language")
+    for tag in {t for t in listed if listed.count(t) > 1}:
+        r.problem(top.line_of("languages"), f"languages lists {tag} twice")
+    for tag in listed:
+        if not LANGUAGE_TAG.match(tag):
+            r.problem(top.line_of("languages"), f"languages: {tag!r} is not a tag like es-US")
+        else:
+            for message in language_problems(tag):
+                r.problem(top.line_of("languages"), message)
+    return tuple(listed)
+
+
+def _flow_in(r: Reader, top: YMap, language: str) -> Flow | None:
+    """Return the flow with every text in `language` (None, with problems, if it cannot be)."""
     name = r.name(top, "flow", "the flow") or ""
     escape = _escape(r, top.get("escape", YMap(top.line)), top.line_of("escape"), EscapePolicy())
     queues = tuple(str(q) for q in r.strings(top, "queues", "the flow"))
     hours = read_hours(r, top.get("hours"), top.line_of("hours"))
+    limits = _limits(r, top.get("limits"), top.line_of("limits"))
     greeting = _rules(r, top.get("greeting"), "greeting", top.line_of("greeting"))
     intents = _intents(r, top.get("intents"), top.line_of("intents"))
     steps: dict[str, Step] = {}
@@ -68,13 +120,42 @@ def _flow(data: Any, file: str, problems: list[Problem]) -> tuple[Flow | None, l
     else:
         r.problem(top.line_of("steps"), "steps must be a mapping of step names to steps")
     if r.problems or hours is None:
-        return None, r.problems
+        return None
     matcher = IntentMatcher({n: i.examples for n, i in intents.items()})
-    language = r.string(top, "language", "the flow", default="en-US") or "en-US"
-    flow = Flow(
-        name, file, top.line, language, escape, greeting, steps, intents, queues, hours, matcher
+    return Flow(
+        name, r.file, top.line, language, escape, greeting, steps, intents, queues, hours,
+        matcher, limits, r.languages,
+    )  # fmt: skip
+
+
+def _limits(r: Reader, value: Any, line: int) -> Limits:
+    if value is None:
+        return Limits()
+    m = r.mapping(value, "limits", line, LIMIT_KEYS)
+    if m is None:
+        return Limits()
+    base = Limits()
+
+    def seconds(key: str, default: float) -> float:
+        text = r.string(m, key, "limits", default="")
+        if not text:
+            return default
+        try:
+            number = float(text)
+        except ValueError:
+            number = 0.0
+        if not 1.0 <= number <= 120.0:
+            r.problem(m.line_of(key), f"limits.{key} must be a number of seconds from 1 to 120")
+            return default
+        return number
+
+    return Limits(
+        prompt_seconds=seconds("prompt_seconds", base.prompt_seconds),
+        say_seconds=seconds("say_seconds", base.say_seconds),
+        menu_options=r.integer(m, "menu_options", "limits", base.menu_options, 1, 11),
+        line=m.line,
+        set_at=tuple((k, m.line_of(k)) for k in m),
     )
-    return flow, r.problems
 
 
 def _escape(r: Reader, value: Any, line: int, base: EscapePolicy) -> EscapePolicy:
@@ -92,7 +173,7 @@ def _escape(r: Reader, value: Any, line: int, base: EscapePolicy) -> EscapePolic
     intents = (
         tuple(str(i) for i in r.strings(m, "intents", "escape")) if "intents" in m else base.intents
     )
-    extra = tuple(str(p) for p in r.strings(m, "frustration", "escape"))
+    extra = tuple(str(p) for p in r.texts(m, "frustration", "escape"))
     return EscapePolicy(
         keys=keys,
         intents=intents,
@@ -156,7 +237,7 @@ def _intents(r: Reader, value: Any, line: int) -> dict[str, Intent]:
             r.problem(at, f"{where} is not a name (use lower case letters, digits and _)")
         m = r.mapping(spec, where, at, ("examples",), ("examples",))
         if m is not None:
-            out[name] = Intent(name, tuple(str(e) for e in r.strings(m, "examples", where)), at)
+            out[name] = Intent(name, tuple(str(e) for e in r.texts(m, "examples", where)), at)
     return out
 
 

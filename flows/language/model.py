@@ -84,6 +84,7 @@ class MenuStep:
     escape: EscapePolicy
     # `prompt: {voice: ..., chat: ...}`: the whole prompt in one channel's own words
     phrased: Mapping[str, Template] = field(default_factory=dict)
+    barge_in: bool = True  # a caller may answer while the prompt is still being said
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,7 @@ class AskStep:
     hints: tuple[str, ...]
     escape: EscapePolicy
     phrased: Mapping[str, Template] = field(default_factory=dict)
+    barge_in: bool = True
 
     @property
     def digits(self) -> bool:
@@ -163,6 +165,20 @@ TERMINAL_KINDS = ("handoff", "callback", "voicemail", "end")
 
 
 @dataclass(frozen=True, slots=True)
+class Limits:
+    """How short a flow keeps its prompts (`limits:`); `presszero check` holds it to them."""
+
+    prompt_seconds: float = 8.0  # a menu's or an ask's prompt, as written, said aloud
+    say_seconds: float = 15.0  # anything else said at once (a greeting, a say step)
+    menu_options: int = 5  # more options than this fail check: split the menu
+    line: int = 0
+    set_at: tuple[tuple[str, int], ...] = ()
+
+    def line_of(self, name: str) -> int:
+        return dict(self.set_at).get(name, 0) or self.line
+
+
+@dataclass(frozen=True, slots=True)
 class Intent:
     name: str
     examples: tuple[str, ...]
@@ -184,6 +200,11 @@ class Flow:
     queues: tuple[str, ...]
     hours: Hours
     matcher: IntentMatcher = field(compare=False, repr=False)
+    limits: Limits = field(default_factory=Limits)
+    # Every language the flow speaks, its first spoken until a conversation's is known; this
+    # object is the flow in `language`, and `versions` holds it in each (itself included).
+    languages: tuple[str, ...] = ()
+    versions: dict[str, Flow] = field(default_factory=dict, compare=False, repr=False)
     # What the engine works out from the flow alone, once (a menu's speech hints, the hours
     # in words), instead of at every turn.
     memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -201,6 +222,15 @@ class Flow:
         """Return the phone region of the flow's language ("en-US" → "US")."""
         _, _, region = self.language.partition("-")
         return region.upper() or "US"
+
+    @property
+    def spoken(self) -> tuple[str, ...]:
+        """Return the languages the flow speaks, first the one it starts in."""
+        return self.languages or (self.language,)
+
+    def speaking(self, language: str) -> Flow:
+        """Return this flow in `language`; in its first language if it does not speak it."""
+        return self.versions.get(language) or self.versions.get(self.spoken[0]) or self
 
     def escape_for(self, step: Step) -> EscapePolicy:
         """Return the escape policy in force at `step`."""

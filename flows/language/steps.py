@@ -19,7 +19,7 @@ from .model import (
     Step,
     VoicemailStep,
 )
-from .schema import Reader, kind_of
+from .schema import Reader, is_language_map, kind_of
 from .template import Template, parse_template
 from .yamlsrc import YList, YMap, line_of
 
@@ -29,23 +29,34 @@ KEY = re.compile(r"^[0-9*#]$")
 def read_template(
     r: Reader, m: YMap, key: str, where: str, guarantees: frozenset[str] = frozenset()
 ) -> Template | None:
-    """Return the template under `key` (None if absent or wrong, with the problem recorded)."""
-    text = r.string(m, key, where, default="")
+    """Return the template under `key` in the reader's language (None if absent or wrong,
+    with the problem recorded)."""
+    text = r.text(m, key, where, default="")
     if not text:
         return None
+    line = line_of(text, m.line_of(key))
     try:
-        return parse_template(text, m.line_of(key), guarantees)
+        return parse_template(text, line, guarantees)
     except ExprError as exc:
-        r.problem(m.line_of(key), f"{where}.{key}: {exc}")
+        r.problem(line, f"{where}.{key}: {exc}")
         return None
 
 
 def read_prompt(r: Reader, m: YMap, where: str) -> tuple[Template | None, dict[str, Template]]:
-    """Return a prompt written once (text) or per channel ({text?, voice?, chat?})."""
+    """Return a prompt written once (text) or per channel ({text?, voice?, chat?}), either of
+    them per language ({en-US: ..., es-US: ...})."""
     value = m.get("prompt")
+    at = f"{where}.prompt"
+    if is_language_map(value):
+        value = r.in_language(value, at, m.line_of("prompt"))
+        if value is None:
+            return None, {}
+        chosen = YMap(m.line)
+        chosen["prompt"], chosen.key_lines["prompt"] = value, line_of(value, m.line)
+        with r.chosen():
+            return read_prompt(r, chosen, where)
     if not isinstance(value, YMap):
         return read_template(r, m, "prompt", where), {}
-    at = f"{where}.prompt"
     p = r.mapping(value, at, m.line_of("prompt"), ("text", *CHANNELS))
     if p is None:
         return None, {}
@@ -59,7 +70,8 @@ def read_prompt(r: Reader, m: YMap, where: str) -> tuple[Template | None, dict[s
 
 def _menu(r: Reader, sid: str, line: int, value: Any, at: int, escape: EscapePolicy) -> Step | None:
     where = f"step '{sid}' menu"
-    m = r.mapping(value, where, at, ("prompt", "options", "hints"), ("prompt", "options"))
+    allowed = ("prompt", "options", "hints", "barge_in")
+    m = r.mapping(value, where, at, allowed, ("prompt", "options"))
     if m is None:
         return None
     prompt, phrased = read_prompt(r, m, where)
@@ -84,19 +96,27 @@ def _menu(r: Reader, sid: str, line: int, value: Any, at: int, escape: EscapePol
             r.problem(o.line_of("key"), f"{where}: key {key!r} is not a phone key (0-9, * or #)")
         if key is None and intent is None:
             r.problem(o.line, f"{where}: an option needs a key, an intent or both")
+        if "label" not in o and len(r.languages) > 1:
+            r.problem(o.line, f"{where}: an option needs a label in each of the flow's languages")
         label = (
-            r.string(o, "label", where, default="") or (intent or "").replace("_", " ").capitalize()
+            str(r.text(o, "label", where, default="") or "")
+            or (intent or "").replace("_", " ").capitalize()
         )
         goto = r.name(o, "goto", where)
         if goto:
             options.append(Option(key, intent, goto, label or f"Press {key}", o.line))
-    hints = tuple(str(h) for h in r.strings(m, "hints", where))
-    return MenuStep(sid, line, prompt, tuple(options), hints, escape, phrased) if prompt else None
+    hints = tuple(str(h) for h in r.texts(m, "hints", where))
+    barge_in = r.flag(m, "barge_in", where, default=True)
+    if prompt is None:
+        return None
+    return MenuStep(sid, line, prompt, tuple(options), hints, escape, phrased, barge_in)
 
 
 def _ask(r: Reader, sid: str, line: int, value: Any, at: int, escape: EscapePolicy) -> Step | None:
     where = f"step '{sid}' ask"
-    allowed = ("prompt", "pattern", "min_length", "max_length", "save_as", "goto", "hints")
+    allowed = (
+        "prompt", "pattern", "min_length", "max_length", "save_as", "goto", "hints", "barge_in",
+    )  # fmt: skip
     m = r.mapping(value, where, at, allowed, ("prompt", "save_as", "goto"))
     if m is None:
         return None
@@ -114,12 +134,13 @@ def _ask(r: Reader, sid: str, line: int, value: Any, at: int, escape: EscapePoli
     if low > high:
         r.problem(m.line_of("min_length"), f"{where}: min_length is above max_length")
     save_as, goto = r.name(m, "save_as", where), r.name(m, "goto", where)
-    hints = tuple(str(h) for h in r.strings(m, "hints", where))
+    hints = tuple(str(h) for h in r.texts(m, "hints", where))
+    barge_in = r.flag(m, "barge_in", where, default=True)
     if prompt is None or not save_as or not goto:
         return None
     return AskStep(
         sid, line, prompt, pattern, low, high, save_as, goto, m.line_of("goto"), hints, escape,
-        phrased,
+        phrased, barge_in,
     )  # fmt: skip
 
 

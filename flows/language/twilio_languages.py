@@ -9,6 +9,8 @@ so it must be in both. To refresh, copy the enums' values again and name the new
 
 from __future__ import annotations
 
+from .languages import SUPPORTED, name_of, supported
+
 SAY = frozenset(
     {
         "af-ZA",
@@ -232,3 +234,24 @@ def spelled_like(language: str) -> str | None:
     """Return the language both verbs accept that `language` is a mis-cased spelling of."""
     both = SAY & GATHER
     return next((known for known in sorted(both) if known.lower() == language.lower()), None)
+
+
+def language_problems(language: str) -> list[str]:
+    """Return why a flow cannot speak `language`: presszero's own words do not exist in it,
+    or Twilio's <Say> or <Gather> would refuse it (none: [])."""
+    out: list[str] = []
+    if not supported(language):
+        speaks = ", ".join(name_of(b) for b in SUPPORTED)
+        out.append(
+            f"language '{language}': presszero's own words (how to press a key, the hours, "
+            f"the queue's messages) exist only in {speaks}"
+        )
+    refused = refusals(language)
+    if refused:
+        close = spelled_like(language)
+        hint = f"; did you mean '{close}'?" if close else " (e.g. en-US, en-GB, es-US, fr-CA)"
+        out.append(
+            f"language '{language}' is not one Twilio's {' and '.join(refused)} accept"
+            f"{'s' if len(refused) == 1 else ''}: the phone line speaks and listens in it{hint}"
+        )
+    return out

@@ -38,7 +38,7 @@ from .model import (
     goto_targets,
 )
 from .template import Template
-from .twilio_languages import refusals, spelled_like
+from .twilio_languages import language_problems
 from .yamlsrc import Problem
 
 Report = Callable[[int, str], None]
@@ -57,6 +57,7 @@ def validate(flow: Flow) -> list[Problem]:
     _phrasing(flow, problem)
     _language(flow, problem)
     _promises(flow, problem)
+    _menu_sizes(flow, problem)
     if not out:
         _graph(flow, problem)
     return sorted(set(out))
@@ -198,10 +199,18 @@ def _escapes(flow: Flow, problem: Report) -> None:
             )
 
 
-_PRESS = re.compile(r"\bpress(?:ing)?\s+(?:the\s+)?([0-9*#]|[a-z]+)", re.IGNORECASE)
+# "press 3" and the ways a Spanish line says it ("oprima 3", "marque el 3", "pulse la tecla 3")
+_PRESSING = (
+    r"\b(?:press(?:ing)?|oprim[ae]|oprimir|puls[ae]|pulsar|marque|marcar|presione|presionar)"
+)
+_PRESS = re.compile(
+    _PRESSING + r"\s+(?:the\s+|el\s+|la\s+tecla\s+|la\s+)?([0-9*#]|[a-z]+)", re.IGNORECASE
+)
 _KEY_NAMES = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
     "seven": "7", "eight": "8", "nine": "9", "star": "*", "pound": "#", "hash": "#",
+    "cero": "0", "uno": "1", "dos": "2", "tres": "3", "cuatro": "4", "cinco": "5", "seis": "6",
+    "siete": "7", "ocho": "8", "nueve": "9", "asterisco": "*", "numeral": "#", "almohadilla": "#",
 }  # fmt: skip
 
 
@@ -212,7 +221,7 @@ def _phrasing(flow: Flow, problem: Report) -> None:
             continue
         where = f"step '{step.id}' prompt"
         chat = step.phrased.get("chat", step.prompt)
-        if re.search(r"\bpress", chat.source, re.IGNORECASE):
+        if re.search(_PRESSING, chat.source, re.IGNORECASE):
             what = "chat prompt" if "chat" in step.phrased else "prompt is shown in chat too and"
             problem(
                 chat.line,
@@ -236,17 +245,24 @@ def _phrasing(flow: Flow, problem: Report) -> None:
             problem(voice.line, f"{where}: the voice prompt never says 'press {key}' for an option")
 
 
+def _menu_sizes(flow: Flow, problem: Report) -> None:
+    """A caller keeps about five choices in mind: a longer menu is split, or allowed."""
+    most = flow.limits.menu_options
+    for step in flow.steps.values():
+        if isinstance(step, MenuStep) and len(step.options) > most:
+            problem(
+                step.line,
+                f"step '{step.id}' menu has {len(step.options)} options, more than the {most} a "
+                f"caller can keep in mind: split it into two menus, or allow it with "
+                f"limits: {{menu_options: {len(step.options)}}}",
+            )
+
+
 def _language(flow: Flow, problem: Report) -> None:
-    refused = refusals(flow.language)
-    if not refused:
-        return
-    close = spelled_like(flow.language)
-    hint = f"; did you mean '{close}'?" if close else " (e.g. en-US, en-GB, es-US, fr-CA)"
-    problem(
-        flow.line,
-        f"language '{flow.language}' is not one Twilio's {' and '.join(refused)} accept"
-        f"{'s' if len(refused) == 1 else ''}: the phone line speaks and listens in it{hint}",
-    )
+    if flow.languages:
+        return  # a list of languages is checked as it is read, at its line
+    for message in language_problems(flow.language):
+        problem(flow.line, message)
 
 
 def _policy(flow: Flow, policy: EscapePolicy, where: str, problem: Report) -> None:

@@ -18,7 +18,6 @@ from support.flow_builders import (
     TINY,
     Conversation,
     demo_customer,
-    talk,
     tiny_flow,
 )
 
@@ -39,6 +38,15 @@ from presszero.flows.render.chat import prompt_text
 from presszero.flows.render.voice import prompt_words
 
 FLOW = shipped_flow()
+
+
+def talk(flow, customer, now, *inputs: Event) -> Conversation:
+    """Return a conversation started and fed `inputs`, with a caller the line knows speaks
+    English (the shipped flow speaks two languages: an unknown caller would choose first)."""
+    conversation = Conversation(flow, customer, now, language="en-US").start()
+    for event in inputs:
+        conversation.send(event)
+    return conversation
 
 
 @pytest.mark.parametrize(
@@ -333,7 +341,7 @@ def test_a_resolved_self_service_journey_ends_with_a_resolved_outcome():
 
 def test_the_state_round_trips_through_json_and_any_worker_can_take_the_next_turn():
     dana = demo_customer("cus_1002")
-    first = step(FLOW, None, Event.start("voice", "+15550100002"), dana, OPEN)
+    first = step(FLOW, None, Event.start("voice", "+15550100002"), dana, OPEN, language="en-US")
     second = step(FLOW, first.state, Event.text("new plan", 0.9), dana, OPEN)
     wire = second.state.to_json()
     restored = State.from_json(wire)
@@ -358,14 +366,14 @@ def test_a_state_with_unknown_keys_is_rejected():
 
 
 def test_the_engine_never_changes_the_state_it_was_given():
-    first = step(FLOW, None, Event.start(), None, OPEN)
+    first = step(FLOW, None, Event.start(), None, OPEN, language="en-US")
     before = first.state.to_json()
     step(FLOW, first.state, Event.digits("1"), None, OPEN)
     assert first.state.to_json() == before
 
 
 def test_a_turn_unpacks_as_state_and_actions_and_carries_its_events():
-    turn = step(FLOW, None, Event.start(), None, OPEN)
+    turn = step(FLOW, None, Event.start(), None, OPEN, language="en-US")
     state, actions = turn
     assert state is turn.state
     assert actions == turn.actions
@@ -376,7 +384,7 @@ def test_events_after_the_end_do_nothing_and_input_before_a_start_greets():
     done = talk(FLOW, None, OPEN, Event.digits("0"))
     turn = step(FLOW, done.state, Event.digits("1"), None, OPEN)
     assert turn.actions == ()
-    fresh = step(FLOW, None, Event.digits("1"), None, OPEN)
+    fresh = step(FLOW, None, Event.digits("1"), None, OPEN, language="en-US")
     assert isinstance(fresh.actions[-1], Prompt)
     assert fresh.state.step == "main"
 
@@ -389,7 +397,7 @@ def test_a_state_from_a_flow_that_changed_under_the_call_still_reaches_a_person(
 
 
 def test_actions_become_json_for_the_chat_channel():
-    turn = step(FLOW, None, Event.start("chat"), None, OPEN)
+    turn = step(FLOW, None, Event.start("chat"), None, OPEN, language="en-US")
     data = [action_to_dict(a) for a in turn.actions]
     json.dumps(data)
     assert data[0] == {"type": "say", "text": "Thanks for getting in touch."}
@@ -404,7 +412,7 @@ def test_actions_become_json_for_the_chat_channel():
 
 
 def test_a_menu_prompt_asks_for_one_key_and_an_account_number_for_up_to_ten():
-    menu = step(FLOW, None, Event.start(), None, OPEN).actions[-1]
+    menu = step(FLOW, None, Event.start(), None, OPEN, language="en-US").actions[-1]
     assert isinstance(menu, Prompt)
     assert (menu.max_digits, menu.expects, menu.escape_keys) == (1, ("dtmf", "speech"), ("0",))
     assert "billing" in menu.hints

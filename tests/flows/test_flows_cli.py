@@ -193,12 +193,14 @@ def shipped_copy(tmp_path: Path, old: str, new: str) -> tuple[Path, str]:
 def test_check_rejects_a_voice_prompt_whose_press_does_not_match_the_options_keys(
     tmp_path: Path,
 ):
-    technical = '      prompt: "What do you need help with?"'
+    technical = 'prompt: {en-US: "What do you need help with?", es-US: "¿Con qué necesita ayuda?"}'
     wrong = (
-        "      prompt:\n"
-        '        text: "What do you need help with?"\n'
-        '        voice: "For signing in, press 1. For the app, press 2. '
-        'For anything else, press 4."'
+        "prompt:\n"
+        "        en-US:\n"
+        '          text: "What do you need help with?"\n'
+        '          voice: "For signing in, press 1. For the app, press 2. '
+        'For anything else, press 4."\n'
+        '        es-US: "¿Con qué necesita ayuda?"'
     )
     path, text = shipped_copy(tmp_path, technical, wrong)
     result = CliRunner().invoke(check, [str(path)])
@@ -209,8 +211,8 @@ def test_check_rejects_a_voice_prompt_whose_press_does_not_match_the_options_key
 
 
 def test_check_rejects_a_prompt_a_chat_visitor_would_read_press_in(tmp_path: Path):
-    shared = '      prompt: "Would you like to choose a plan with a plan adviser?"'
-    path, text = shipped_copy(tmp_path, shared, shared.replace("?", "? Press 1 for yes."))
+    shared = 'en-US: "Would you like to choose a plan with a plan adviser?"'
+    path, text = shipped_copy(tmp_path, shared, shared.replace('?"', '? Press 1 for yes."'))
     result = CliRunner().invoke(check, [str(path)])
     assert result.exit_code == 1
     line = line_no(text, "Press 1 for yes")
@@ -218,15 +220,15 @@ def test_check_rejects_a_prompt_a_chat_visitor_would_read_press_in(tmp_path: Pat
         f"{path}:{line}: step 'after_prices' prompt: the prompt is shown in chat" in result.output
     )
     chat_only = (
-        "      prompt:\n"
-        '        voice: "Is there anything else? For the main menu, press 1. '
+        "        en-US:\n"
+        '          voice: "Is there anything else? For the main menu, press 1. '
         "If you're all set, press 2.\"\n"
-        '        chat: "Anything else? Press 1 for the menu."'
+        '          chat: "Anything else? Press 1 for the menu."'
     )
     anything_else = (
-        "      prompt:\n"
-        '        text: "Is there anything else I can help with?"\n'
-        '        voice: "Is there anything else? For the main menu, press 1. '
+        "        en-US:\n"
+        '          text: "Is there anything else I can help with?"\n'
+        '          voice: "Is there anything else? For the main menu, press 1. '
         "If you're all set, press 2.\""
     )
     path, text = shipped_copy(tmp_path, anything_else, chat_only)

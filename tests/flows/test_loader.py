@@ -36,13 +36,13 @@ def test_an_unquoted_menu_key_is_the_string_it_looks_like():
         (
             TINY.replace("prompt:", "promt:"),
             "promt:",
-            "unknown key 'promt' in step 'main' menu (allowed: prompt, options, hints)",
+            "unknown key 'promt' in step 'main' menu (allowed: prompt, options, hints, barge_in)",
         ),
         (
             TINY.replace("queues:", "queue:"),
             "queue:",
-            "unknown key 'queue' in the flow file (allowed: flow, language, escape, queues, "
-            "hours, greeting, steps, intents)",
+            "unknown key 'queue' in the flow file (allowed: flow, language, languages, escape, "
+            "queues, hours, limits, greeting, steps, intents)",
         ),
         (
             TINY.replace("  handoff: agent\n", "  handof: agent\n", 1),

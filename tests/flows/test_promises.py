@@ -24,7 +24,14 @@ PROMISES = ("a person", "someone", "an agent", "straight to")
 def first_turn(customer_id: str, now: datetime) -> tuple[str, list[object]]:
     record = next(r for r in demo_records(now) if r["id"] == customer_id)
     customer = Customer.from_dict(record)
-    turn = step(shipped_flow(), None, Event.start("voice", customer.phones[0]), customer, now)
+    turn = step(
+        shipped_flow(),
+        None,
+        Event.start("voice", customer.phones[0]),
+        customer,
+        now,
+        language="en-US",
+    )
     said = " ".join(a.text for a in turn.actions if isinstance(a, Say | Prompt))
     return said, list(turn.actions)
 
@@ -60,7 +67,14 @@ def test_closed_sam_is_not_offered_a_person_now_but_his_key_still_leads_somewher
     assert "A person now" not in buttons
     record = next(r for r in demo_records(CLOSED) if r["id"] == "cus_1003")
     customer = Customer.from_dict(record)
-    start = step(shipped_flow(), None, Event.start("voice", "+15550100003"), customer, CLOSED)
+    start = step(
+        shipped_flow(),
+        None,
+        Event.start("voice", "+15550100003"),
+        customer,
+        CLOSED,
+        language="en-US",
+    )
     pressed = step(shipped_flow(), start.state, Event.digits("2"), customer, CLOSED)
     words = " ".join(a.text for a in pressed.actions if isinstance(a, Say | Prompt))
     assert "We're closed right now" in words  # then the callback offer: never a dead end

@@ -17,8 +17,9 @@ from presszero.flows.language.model import AskStep, CallbackStep, MenuStep
 
 FLOW = shipped_flow()
 TERMINAL = ("handoff", "callback", "voicemail", "end")
-# max_turns answers, one more that escapes, and one for an after-hours callback to close.
-BOUND = FLOW.escape.max_turns + 2
+# The language choice (the flow speaks two; a caller's language may be unknown), max_turns
+# answers, one more that escapes, and one for an after-hours callback to close.
+BOUND = FLOW.escape.max_turns + 3
 LEAK = re.compile(r"[{}\[\]]|\bNone\b|\bnull\b")
 PHRASES = [
     "billing", "my plan", "new plan", "cancel", "technical help", "agent", "someone",

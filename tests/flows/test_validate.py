@@ -279,10 +279,21 @@ def test_check_refuses_a_language_twilios_say_or_gather_would_refuse(
     assert any(f"language '{language}'" in m and refused_by in m for m in messages), problems
 
 
-@pytest.mark.parametrize("language", ["en-US", "en-GB", "es-US", "fr-CA", "de-DE", "ja-JP"])
+@pytest.mark.parametrize("language", ["en-US", "en-GB", "es-US", "es-MX", "en-IN"])
 def test_a_language_both_say_and_gather_accept_passes_check(tmp_path: Path, language: str):
     text = TINY.replace("flow: tiny\n", f"flow: tiny\nlanguage: {language}\n")
     assert problems_in(tmp_path, text) == []
+
+
+@pytest.mark.parametrize("language", ["fr-CA", "de-DE", "ja-JP"])
+def test_a_language_presszero_has_no_words_in_fails_check_though_twilio_takes_it(
+    tmp_path: Path, language: str
+):
+    text = TINY.replace("flow: tiny\n", f"flow: tiny\nlanguage: {language}\n")
+    assert [str(p).split(": ", 1)[1] for p in problems_in(tmp_path, text)] == [
+        f"language '{language}': presszero's own words (how to press a key, the hours, the "
+        "queue's messages) exist only in English, Spanish"
+    ]
 
 
 def test_a_mis_cased_language_is_told_the_spelling_twilio_accepts(tmp_path: Path):

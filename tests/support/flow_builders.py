@@ -101,10 +101,19 @@ class Conversation:
     actions: list[Action] = field(default_factory=list)
     last: tuple[Action, ...] = ()
     events: list[tuple[str, str, str]] = field(default_factory=list)
+    language: str = ""  # what the turn knows the customer speaks, at the start
+    written: bool = False  # the customer reads the answer here later (a chat)
+    chose: list[str] = field(default_factory=list)  # languages chosen, turn by turn
 
     def send(self, event: Event) -> tuple[Action, ...]:
-        turn = step(self.flow, self.state, event, self.customer, self.now)
+        flow = self.flow.speaking(self.state.language) if self.state else self.flow
+        turn = step(
+            flow, self.state, event, self.customer, self.now, written=self.written,
+            language=self.language,
+        )  # fmt: skip
         self.state, self.last = turn.state, turn.actions
+        if turn.chose_language:
+            self.chose.append(turn.chose_language)
         self.actions.extend(turn.actions)
         self.events.extend((e.kind, e.step, e.reason) for e in turn.events)
         return turn.actions
@@ -116,6 +125,10 @@ class Conversation:
     def heard(self, channel: str = "voice") -> str:
         """Return everything the customer heard (or read, in a chat), in that channel's words."""
         return " ".join(words(channel, self.actions, self.flow.language))
+
+    def heard_last(self, channel: str = "voice") -> str:
+        """Return what the last turn said (or showed), in that channel's words."""
+        return " ".join(words(channel, self.last))
 
     def ended_with(self) -> str:
         final = [a for a in self.last if not isinstance(a, Say)]
