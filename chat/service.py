@@ -122,7 +122,7 @@ class ChatService:
         given = TurnInput(
             CHANNEL, sender, event,
             find=(identity_kind(subject), subject) if subject else None,
-            heard=fixed_title(text, self.language_of(sender)) or ("" if text == "/start" else text),
+            heard=self.heard(sender, text),
             opens=True, queue_holds=False, written=True,
             language=browser_language(metadata.get("language")),
         )  # fmt: skip
@@ -210,9 +210,17 @@ class ChatService:
         return out
 
     def language_of(self, sender: str) -> str:
-        """Return the language the conversation's flow speaks (the default flow's if none)."""
+        """Return the language the conversation is held in (the default flow's if none)."""
         state = self.turns.state_of(CHANNEL, sender)
-        return self.turns.flows.get(state.flow if state else None).language
+        flow = self.turns.flows.get(state.flow if state else None)
+        return flow.speaking(state.language).language if state else flow.language
+
+    def heard(self, sender: str, text: str) -> str:
+        """Return the visitor's words as a person reads them: a button by its title (in the
+        conversation's language, read only for a button: a message costs no extra read)."""
+        if fixed_title(text, "en-US") is None:
+            return "" if text == "/start" else text
+        return fixed_title(text, self.language_of(sender)) or text
 
     # -- the agent ------------------------------------------------------------------------
 

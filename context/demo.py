@@ -24,6 +24,7 @@ def demo_records(now: datetime) -> list[dict[str, Any]]:
     return [
         {
             "id": "cus_1001",
+            "language": "en-US",
             "name": "Ana Lima",
             "phones": ["+15550100001"],
             "email": "ana@example.com",
@@ -34,6 +35,7 @@ def demo_records(now: datetime) -> list[dict[str, Any]]:
         },
         {
             "id": "cus_1002",
+            "language": "en-US",
             "name": "Dana Reyes",
             "phones": ["+15550100002"],
             "email": "dana@example.com",
@@ -49,6 +51,7 @@ def demo_records(now: datetime) -> list[dict[str, Any]]:
         },
         {
             "id": "cus_1003",
+            "language": "en-US",
             "name": "Sam Okafor",
             "phones": ["+15550100003"],
             "email": "sam@example.com",
@@ -65,6 +68,7 @@ def demo_records(now: datetime) -> list[dict[str, Any]]:
         },
         {
             "id": "cus_1004",
+            "language": "en-US",
             "name": "Lee Chen",
             "phones": ["+15550100004"],
             "email": "lee@example.com",
@@ -81,6 +85,7 @@ def demo_records(now: datetime) -> list[dict[str, Any]]:
         },
         {
             "id": "cus_1005",
+            "language": "en-US",
             "name": "Kim Park",
             "phones": ["+15550100005"],
             "email": "kim@example.com",

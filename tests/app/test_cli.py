@@ -87,7 +87,7 @@ def test_demo_loads_the_six_customers_dated_from_now(cli: CliRunner, redis_clien
     assert "Dana Reyes" in shown.output
     assert "cancelled     Silver Health on" in shown.output
     assert "(3 days ago) by the company (non-payment)" in shown.output
-    assert "language" not in shown.output
+    assert "language      English (en-US)" in shown.output  # she is not asked to choose
 
 
 def test_context_show_says_the_language_a_customer_speaks(cli: CliRunner):

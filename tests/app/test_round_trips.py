@@ -170,12 +170,13 @@ def test_a_voice_turn_costs_these_round_trips(
     assert "For paying or updating my card, press 1." in "".join(
         s.text or "" for s in billing.iter("Say")
     )
-    # one pipeline: the script that reads the conversation and finds the caller, and whether
-    # the number is an agent's own phone; one script commits the turn and, having won it,
-    # writes the customer's linked keys, the event and the tallies
+    # one pipeline: the script that reads the conversation and finds the caller (with the
+    # language remembered for the number), and whether the number is an agent's own phone;
+    # one script commits the turn and, having won it, writes the customer's linked keys, the
+    # event and the tallies
     assert incoming.round_trips == 2, incoming
     assert incoming.commands == {
-        "eval": 1, "evalsha": 1, "hmget": 1, "get": 2, "lrange": 1, "hget": 2, "hset": 3,
+        "eval": 1, "evalsha": 1, "hmget": 1, "get": 3, "lrange": 1, "hget": 2, "hset": 3,
         "expire": 2, "zadd": 1, "zremrangebyscore": 1, "xadd": 1, "hincrby": 2,
     }, incoming  # fmt: skip
     # the conversation read, the commit script

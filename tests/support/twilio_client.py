@@ -26,6 +26,9 @@ def assert_no_placeholders(root: ET.Element) -> None:
         assert not LEAKS.search(text), f"placeholder leaked into speech: {text!r}"
 
 
+LANGUAGE_CHOICE = "For English, press 1. Para español, oprima 2."
+
+
 @dataclass
 class Call:
     """One call's webhooks against the test client."""
@@ -36,6 +39,9 @@ class Call:
     token: str = TOKEN
     last: ET.Element | None = None
     said: list[str] = field(default_factory=list)
+    # The key this caller presses if the line asks which language to go on in (an unknown
+    # caller of a flow in several languages): "1", English, unless a test makes the choice.
+    choose: str = "1"
 
     def post(self, path: str, headers: dict[str, str] | None = None, **params: str) -> Any:
         """POST a signed webhook; return the raw response."""
@@ -60,7 +66,11 @@ class Call:
         return root
 
     def start(self) -> ET.Element:
-        return self.twiml("/voice/incoming", CallStatus="ringing")
+        root = self.twiml("/voice/incoming", CallStatus="ringing")
+        said = next(root.iter("Say"), None)
+        if self.choose and said is not None and (said.text or "").startswith(LANGUAGE_CHOICE):
+            root = self.press(self.choose)
+        return root
 
     def gather_action(self) -> str:
         assert self.last is not None
