@@ -16,10 +16,13 @@ The conversation's status lives in the engine's state and nowhere else.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
+
+from redis.exceptions import RedisError
 
 from presszero import metrics
 from presszero.context.agents import AgentStore
@@ -186,11 +189,13 @@ class Turns:
         if isinstance(won, str):  # the same turn was answered by another worker first
             return TurnResult((), None, won, True, customer)
         self._after(given, result.actions, now)
-        if result.chose_language:
-            self.store.remember_language(
-                customer.id if customer else None, _phone(customer, given),
-                result.chose_language, now,
-            )  # fmt: skip
+        if result.chose_language:  # the turn stands even if this cannot be written now
+            with contextlib.suppress(RedisError):
+                self.store.remember_language(
+                    customer.id if customer else None,
+                    result.state.caller or _phone(customer, given),
+                    result.chose_language, now,
+                )  # fmt: skip
         metrics.count_turn(given.channel, result.events, result.state.escape_reason)
         return TurnResult(result.actions, result.state, rendered.response, False, customer)
 
