@@ -233,3 +233,18 @@ def test_a_known_language_skips_the_choice_and_a_chat_follows_the_browser():
     assert "Facturación" in browser.heard_last("chat")
     unknown = Conversation(both(), None, OPEN, written=True).start(channel="chat")
     assert "What can I help you with?" in unknown.heard_last("chat")
+
+
+def test_a_copy_of_the_shipped_flow_without_one_spanish_prompt_fails_at_its_line(tmp_path: Path):
+    from presszero.flows.language.files import library_dir
+
+    shipped = (library_dir() / "support.yaml").read_text(encoding="utf-8")
+    spanish = 'prompt: {en-US: "What can I help you with?", es-US: "¿En qué le puedo ayudar?"}'
+    assert shipped.count(spanish) == 1
+    text = shipped.replace(spanish, 'prompt: {en-US: "What can I help you with?"}')
+    assert problems_in(tmp_path, shipped) == []
+    problems = problems_in(tmp_path, text)
+    assert [(p.line, p.message) for p in problems] == [
+        (line_no(text, "en-US: \"What can I help you with?\""),
+         "step 'main' menu.prompt has no es-US version")
+    ]  # fmt: skip
