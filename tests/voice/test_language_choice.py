@@ -65,3 +65,32 @@ def test_an_unknown_caller_who_presses_2_hears_spanish_now_and_next_time(app: An
     first = said(again.start())
     assert not first.startswith(LANGUAGE_CHOICE)
     assert "¿En qué le puedo ayudar?" in first
+
+
+def chat(app: Any, sender: str, message: str, **metadata: str) -> list[dict[str, Any]]:
+    reply = app.test_client().post(
+        "/webhooks/rest/webhook", json={"sender": sender, "message": message, "metadata": metadata}
+    )
+    assert reply.status_code == 200, reply.get_data(as_text=True)
+    messages: list[dict[str, Any]] = reply.get_json()
+    return messages
+
+
+def shown(messages: list[dict[str, Any]]) -> str:
+    texts = [m.get("text", "") for m in messages]
+    titles = [b["title"] for m in messages for b in m.get("buttons", [])]
+    return " | ".join([*texts, *titles])
+
+
+@freeze_time(OPEN)
+def test_the_chat_follows_the_browser_language_of_a_visitor_it_does_not_know(app: Any):
+    spanish = shown(chat(app, "visitor-es", "hola", language="es-MX"))
+    assert "¿En qué le puedo ayudar?" in spanish
+    assert "Facturación" in spanish
+    assert "Hablar con una persona" in spanish
+    for english in ("press", "oprima", "What can I help you with", "Billing"):
+        assert english not in spanish
+    english = shown(chat(app, "visitor-fr", "bonjour", language="fr-FR"))
+    assert "What can I help you with?" in english  # a language the flow does not speak
+    odd = shown(chat(app, "visitor-odd", "hi", language="<script>"))
+    assert "What can I help you with?" in odd
