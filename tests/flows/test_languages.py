@@ -5,12 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-
-from presszero.cli import main
-from presszero.flows import Event
-from presszero.flows.engine.actions import Handoff, Prompt
-from presszero.flows.language.lengths import length_warnings
-from tests.support.flow_builders import (
+from support.flow_builders import (
     OPEN,
     Conversation,
     demo_customer,
@@ -19,6 +14,11 @@ from tests.support.flow_builders import (
     tiny_flow,
     write_flow,
 )
+
+from presszero.cli import main
+from presszero.flows import Event
+from presszero.flows.engine.actions import Handoff, Prompt
+from presszero.flows.language.lengths import length_warnings
 
 BOTH = """\
 flow: both
@@ -128,7 +128,7 @@ def test_each_language_must_be_one_presszero_and_twilio_speak(tmp_path: Path):
 
 
 def test_a_menu_with_more_than_five_options_fails_unless_allowed(tmp_path: Path):
-    from tests.support.flow_builders import TINY
+    from support.flow_builders import TINY
 
     options = "".join(
         f'        - {{key: "{k}", goto: done, label: "Option {k}"}}\n' for k in "23456"
