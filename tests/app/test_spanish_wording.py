@@ -19,7 +19,7 @@ from support.consoles import PASSWORD, signed_in
 from support.flow_builders import write_flow
 from support.smtp import MailServer
 from support.twilio_client import Call
-from support.wording import english_leaks
+from support.wording import SOPORTE, english_leaks
 
 from presszero.context.agents import AgentStore
 from presszero.context.clock import FixedClock
@@ -27,39 +27,6 @@ from presszero.context.clock import FixedClock
 OPEN = "2026-11-05T15:00:00Z"  # Thursday 10:00 in New York
 CLOSED = "2026-11-08T15:00:00Z"  # Sunday: closed all day
 
-SOPORTE = """\
-flow: soporte
-language: es-US
-queues: [support]
-escape:
-  keys: ["0"]
-  intents: [agent]
-  handoff: agent
-hours:
-  timezone: America/New_York
-  open: {mon-fri: "08:00-20:00", sat: "09:00-13:00"}
-  after_hours: callback
-greeting:
-  - say: "Gracias por comunicarse con nosotros."
-    goto: main
-steps:
-  main:
-    menu:
-      prompt: "¿En qué le puedo ayudar?"
-      options:
-        - {key: "1", intent: billing, label: "Facturación", goto: billing_info}
-  billing_info:
-    say: "Las facturas se envían el primer día del mes."
-    goto: done
-  done:
-    end: {outcome: resolved}
-  agent:
-    handoff: {queue: support, reason: "pidió una persona"}
-  callback:
-    callback: {queue: support}
-intents:
-  billing: {examples: ["facturación", "mi factura", "un cobro"]}
-"""
 HOURS = "de lunes a viernes, de 8:00 a 20:00 y los sábados, de 9:00 a 13:00, hora del Este"
 
 

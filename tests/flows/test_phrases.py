@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from support.flow_builders import OPEN, SUNDAY, Conversation, talk, tiny_flow
-from support.wording import english_leaks
+from support.wording import SOPORTE, english_leaks
 
 import presszero.flows
 from presszero.flows import Event
@@ -23,40 +23,6 @@ PACKAGES = ("flows", "voice", "chat", "context", "consoles", "presszero")
 # The calls whose first argument is presszero's own wording: `phrase("...", language)`,
 # `english("...")` for a constant said elsewhere, and the engine's `self.words("...")`.
 LOOKUPS = frozenset({"phrase", "english", "words"})
-
-SOPORTE = """\
-flow: soporte
-language: es-US
-queues: [support]
-escape:
-  keys: ["0"]
-  intents: [agent]
-  handoff: agent
-hours:
-  timezone: America/New_York
-  open: {mon-fri: "08:00-20:00", sat: "09:00-13:00"}
-  after_hours: callback
-greeting:
-  - say: "Gracias por comunicarse con nosotros."
-    goto: main
-steps:
-  main:
-    menu:
-      prompt: "¿En qué le puedo ayudar?"
-      options:
-        - {key: "1", intent: billing, label: "Facturación", goto: billing_info}
-  billing_info:
-    say: "Las facturas se envían el primer día del mes."
-    goto: done
-  done:
-    end: {outcome: resolved}
-  agent:
-    handoff: {queue: support, reason: "pidió una persona"}
-  callback:
-    callback: {queue: support}
-intents:
-  billing: {examples: ["facturación", "mi factura", "un cobro"]}
-"""
 
 
 def said_phrases() -> dict[str, str]:
